@@ -1,0 +1,383 @@
+//! Dataset actions: package_show, package_create, package_update, package_patch,
+//! package_revise, package_delete, dataset_purge, package_list,
+//! current_package_list_with_resources, package_autocomplete, package_owner_org_update.
+
+use super::load::{find_group, find_package, package_dict, package_dicts};
+use super::package_input::parse_package;
+use super::package_store::{purge_package, replace_groups, save_package};
+use super::{to_value, Ctx};
+use crate::authz::{self, Role};
+use crate::dict::{AutocompletePackage, Package};
+use crate::error::{Error, FieldErrors, Result};
+use crate::feed::{self, ChangeKind};
+use crate::params::{self, Params};
+use crate::store::rows::PackageRow;
+use crate::store::schema::{members, packages};
+use crate::store::AnyConnection;
+use crate::validate::fold_diacritics;
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+pub fn package_show(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::text(&p, "id")?.filter(|s| !s.is_empty()).or(params::text(&p, "name_or_id")?);
+    let id = id.filter(|s| !s.trim().is_empty()).ok_or_else(|| FieldErrors::single("name_or_id", "Missing value"))?;
+    let pkg = ctx.cat.db.read(|c| {
+        let row = find_package(c, id.trim())?.ok_or(Error::NotFound(None))?;
+        authz::check_read_package(c, ctx.actor, &row)?;
+        Ok::<_, Error>(package_dict(c, row)?)
+    })?;
+    to_value(&pkg)
+}
+
+/// Who may create a dataset at all: sysadmins, editors and admins of some organization, and
+/// anyone when unowned datasets are allowed.
+fn check_may_create(conn: &mut AnyConnection, ctx: &Ctx) -> Result<()> {
+    authz::require_user(ctx.actor, "create packages")?;
+    if ctx.actor.is_sysadmin() || ctx.cat.config.create_unowned_dataset {
+        return Ok(());
+    }
+    if authz::organizations_with_role(conn, ctx.actor, Role::Editor)?.is_empty() {
+        return Err(Error::denied(ctx.actor.name(), "create packages"));
+    }
+    Ok(())
+}
+
+pub fn package_create(ctx: &Ctx, p: Params) -> Result<Value> {
+    let pkg = ctx.cat.db.write(|c| {
+        check_may_create(c, ctx)?;
+        let input = parse_package(c, &ctx.cat.config, ctx.actor, &p, None)?;
+        let id = input.row.id.clone();
+        save_package(c, input, None)?;
+        let row = find_package(c, &id)?.ok_or(Error::NotFound(None))?;
+        Ok::<_, Error>(package_dict(c, row)?)
+    })?;
+    to_value(&pkg)
+}
+
+/// Why a write transaction ended without committing: an error, or nothing to change.
+enum WriteOutcome {
+    Failed(Error),
+    Unchanged(Box<Package>),
+}
+
+impl From<diesel::result::Error> for WriteOutcome {
+    fn from(e: diesel::result::Error) -> Self {
+        WriteOutcome::Failed(e.into())
+    }
+}
+
+impl From<Error> for WriteOutcome {
+    fn from(e: Error) -> Self {
+        WriteOutcome::Failed(e)
+    }
+}
+
+/// The parts of a dict that say whether a write changed anything.
+fn comparable(pkg: &Package) -> Value {
+    let mut v = serde_json::to_value(pkg).unwrap_or(Value::Null);
+    if let Some(m) = v.as_object_mut() {
+        m.remove("metadata_modified");
+        if let Some(Value::Array(rs)) = m.get_mut("resources") {
+            rs.iter_mut().filter_map(Value::as_object_mut).for_each(|r| {
+                r.remove("metadata_modified");
+            });
+        }
+    }
+    v
+}
+
+/// package_update's core, shared by patch and revise: validates `p` against the stored
+/// dataset `id_or_name` and stores it; an update that changes nothing leaves the dataset
+/// (and its `metadata_modified`) as it was.
+pub(crate) fn update_package(ctx: &Ctx, id_or_name: &str, p: &Params) -> Result<Package> {
+    let outcome = ctx.cat.db.write(|c| {
+        let existing = find_package(c, id_or_name)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+        authz::check_edit_package(c, ctx.actor, &existing, "edit")?;
+        let before = package_dict(c, existing.clone())?;
+        let input = parse_package(c, &ctx.cat.config, ctx.actor, p, Some(&existing))?;
+        save_package(c, input, Some(&existing))?;
+        let row = find_package(c, &existing.id)?.ok_or(Error::NotFound(None))?;
+        let after = package_dict(c, row)?;
+        if comparable(&before) == comparable(&after) {
+            return Err(WriteOutcome::Unchanged(Box::new(before)));
+        }
+        Ok(after)
+    });
+    match outcome {
+        Ok(pkg) => Ok(pkg),
+        Err(WriteOutcome::Unchanged(before)) => Ok(*before),
+        Err(WriteOutcome::Failed(e)) => Err(e),
+    }
+}
+
+fn id_or_name(p: &Params) -> Result<String> {
+    params::required_id(p, "id")
+}
+
+pub fn package_update(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = id_or_name(&p)?;
+    to_value(&update_package(ctx, &id, &p)?)
+}
+
+/// Reads the current dict (for patch and revise) with read permission checked.
+fn current_dict(ctx: &Ctx, id: &str) -> Result<Map<String, Value>> {
+    let pkg = ctx.cat.db.read(|c| {
+        let row = find_package(c, id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+        authz::check_edit_package(c, ctx.actor, &row, "edit")?;
+        Ok::<_, Error>(package_dict(c, row)?)
+    })?;
+    match serde_json::to_value(pkg) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(Error::Internal("dataset dict is not an object".into())),
+    }
+}
+
+pub fn package_patch(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = id_or_name(&p)?;
+    let mut merged = current_dict(ctx, &id)?;
+    for (k, v) in p {
+        merged.insert(k, v);
+    }
+    let pkg_id = merged.get("id").and_then(Value::as_str).unwrap_or(&id).to_string();
+    to_value(&update_package(ctx, &pkg_id, &merged)?)
+}
+
+pub fn package_revise(ctx: &Ctx, p: Params) -> Result<Value> {
+    let match_ = match p.get("match") {
+        Some(Value::Object(m)) => m.clone(),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(FieldErrors::single("match", "Could not parse as valid JSON")),
+        },
+        _ => return Err(FieldErrors::single("match", "Missing value")),
+    };
+    let key = ["id", "name"]
+        .iter()
+        .find_map(|k| match_.get(*k).and_then(Value::as_str))
+        .ok_or_else(|| FieldErrors::single("match", "Must include id or name"))?
+        .to_string();
+    let mut current = current_dict(ctx, &key)?;
+    let mismatched: Vec<Value> = match_
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, _)| Value::String(k.clone()))
+        .collect();
+    if !mismatched.is_empty() {
+        let mut e = FieldErrors::new();
+        e.set("match", Value::Array(mismatched));
+        return Err(Error::Validation(e));
+    }
+    for f in json_list(&p, "filter")? {
+        if let Some(path) = f.as_str().and_then(|s| s.strip_prefix('-')) {
+            remove_path(&mut current, path);
+        }
+    }
+    if let Some(update) = json_object(&p, "update")? {
+        deep_merge(&mut current, update);
+    }
+    let id = current.get("id").and_then(Value::as_str).unwrap_or(&key).to_string();
+    let pkg = update_package(ctx, &id, &current)?;
+    let mut out = Map::new();
+    out.insert("package".into(), to_value(&pkg)?);
+    Ok(Value::Object(out))
+}
+
+fn json_list(p: &Params, key: &str) -> Result<Vec<Value>> {
+    Ok(params::list(p, key)?.unwrap_or_default())
+}
+
+fn json_object(p: &Params, key: &str) -> Result<Option<Map<String, Value>>> {
+    match p.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m.clone())),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(m)) => Ok(Some(m)),
+            _ => Err(FieldErrors::single(key, "Could not parse as valid JSON")),
+        },
+        Some(_) => Err(FieldErrors::single(key, "Must be an object")),
+    }
+}
+
+/// Removes `a__b__1` style paths (list items by index).
+fn remove_path(m: &mut Map<String, Value>, path: &str) {
+    let parts: Vec<&str> = path.split("__").collect();
+    fn walk(v: &mut Value, parts: &[&str]) {
+        let [first, rest @ ..] = parts else { return };
+        match v {
+            Value::Object(m) if rest.is_empty() => {
+                m.remove(*first);
+            }
+            Value::Object(m) => {
+                if let Some(next) = m.get_mut(*first) {
+                    walk(next, rest);
+                }
+            }
+            Value::Array(a) => {
+                if let Ok(i) = first.parse::<usize>() {
+                    if rest.is_empty() {
+                        if i < a.len() {
+                            a.remove(i);
+                        }
+                    } else if let Some(next) = a.get_mut(i) {
+                        walk(next, rest);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut v = Value::Object(std::mem::take(m));
+    walk(&mut v, &parts);
+    if let Value::Object(back) = v {
+        *m = back;
+    }
+}
+
+/// CKAN's revise merge: objects merge key by key, lists of objects merge item by item.
+fn deep_merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(Value::Object(a)), Value::Object(b)) => deep_merge(a, b),
+            (Some(Value::Array(a)), Value::Array(b)) if b.iter().all(Value::is_object) => {
+                for (i, item) in b.into_iter().enumerate() {
+                    match (a.get_mut(i), item) {
+                        (Some(Value::Object(x)), Value::Object(y)) => deep_merge(x, y),
+                        (_, item) => a.push(item),
+                    }
+                }
+            }
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+pub fn package_delete(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required_id(&p, "id")?;
+    ctx.cat.db.write(|c| {
+        let row = find_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+        authz::check_edit_package(c, ctx.actor, &row, "delete")?;
+        diesel::update(packages::table.find(&row.id)).set(packages::state.eq("deleted")).execute(c)?;
+        // CKAN drops group memberships only when called with the dataset's id.
+        if id == row.id {
+            replace_groups(c, &row.id, &[])?;
+        }
+        feed::append(c, &row.id, ChangeKind::Changed)?;
+        Ok::<_, Error>(())
+    })?;
+    Ok(Value::Null)
+}
+
+pub fn dataset_purge(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required_id(&p, "id")?;
+    authz::require_sysadmin(ctx.actor, "purge package")?;
+    ctx.cat.db.write(|c| {
+        let row = find_package(c, &id)?.ok_or_else(|| Error::not_found("Dataset was not found"))?;
+        purge_package(c, &row.id)?;
+        Ok::<_, Error>(())
+    })?;
+    Ok(Value::Null)
+}
+
+fn public_active() -> packages::BoxedQuery<'static, crate::store::conn::MultiBackend> {
+    packages::table
+        .filter(packages::state.eq("active"))
+        .filter(packages::private.eq(false))
+        .filter(packages::type_.eq("dataset"))
+        .into_boxed()
+}
+
+pub fn package_list(ctx: &Ctx, p: Params) -> Result<Value> {
+    let limit = params::natural(&p, "limit", None)?;
+    let offset = params::natural(&p, "offset", Some(0))?.unwrap_or(0);
+    let names: Vec<String> = ctx.cat.db.read(|c| {
+        // SQLite has no OFFSET without LIMIT: "no limit" is the largest one.
+        public_active()
+            .select(packages::name)
+            .order(packages::name.asc())
+            .limit(limit.unwrap_or(i64::MAX))
+            .offset(offset)
+            .load(c)
+    })?;
+    to_value(&names)
+}
+
+pub fn current_package_list_with_resources(ctx: &Ctx, p: Params) -> Result<Value> {
+    let limit = params::natural(&p, "limit", Some(10))?.unwrap_or(10).min(1000);
+    let offset = params::natural(&p, "offset", Some(0))?.unwrap_or(0);
+    let pkgs = ctx.cat.db.read(|c| {
+        let rows: Vec<PackageRow> = public_active()
+            .order(packages::metadata_modified.desc())
+            .limit(limit)
+            .offset(offset)
+            .select(PackageRow::as_select())
+            .load(c)?;
+        package_dicts(c, rows)
+    })?;
+    to_value(&pkgs)
+}
+
+pub fn package_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
+    let q = params::text(&p, "q")?.unwrap_or_default();
+    let limit = params::natural(&p, "limit", Some(10))?.unwrap_or(10) as usize;
+    if q.trim().is_empty() {
+        return to_value(&Vec::<AutocompletePackage>::new());
+    }
+    let needle = fold_diacritics(q.trim()).to_lowercase();
+    let rows: Vec<(String, Option<String>)> =
+        ctx.cat.db.read(|c| public_active().select((packages::name, packages::title)).order(packages::name.asc()).load(c))?;
+    let mut by_name = vec![];
+    let mut by_title = vec![];
+    for (name, title) in rows {
+        let title = title.unwrap_or_default();
+        if name.contains(&needle) {
+            by_name.push(AutocompletePackage {
+                match_field: "name".into(),
+                match_displayed: name.clone(),
+                name,
+                title,
+            });
+        } else if fold_diacritics(&title).to_lowercase().contains(&needle) {
+            by_title.push(AutocompletePackage {
+                match_field: "title".into(),
+                match_displayed: format!("{title} ({name})"),
+                name,
+                title,
+            });
+        }
+    }
+    by_name.extend(by_title);
+    by_name.truncate(limit);
+    to_value(&by_name)
+}
+
+pub fn package_owner_org_update(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required_id(&p, "id")?;
+    let org = params::text(&p, "organization_id")?.unwrap_or_default();
+    ctx.cat.db.write(|c| {
+        let row = find_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+        authz::check_edit_package(c, ctx.actor, &row, "edit")?;
+        let new_owner = if org.trim().is_empty() || org == "none" {
+            if !ctx.cat.config.create_unowned_dataset {
+                return Err(FieldErrors::single("organization_id", "An organization must be provided"));
+            }
+            None
+        } else {
+            let g = find_group(c, &org, Some(true))?
+                .filter(|g| g.state == "active")
+                .ok_or_else(|| Error::not_found("Organization was not found."))?;
+            if !authz::has_role(c, ctx.actor, &g.id, Role::Editor)? {
+                return Err(Error::denied(ctx.actor.name(), "add dataset to this organization"));
+            }
+            Some(g.id)
+        };
+        diesel::update(packages::table.find(&row.id))
+            .set((packages::owner_org.eq(&new_owner), packages::metadata_modified.eq(crate::now())))
+            .execute(c)?;
+        let _ = members::table;
+        feed::append(c, &row.id, ChangeKind::Changed)?;
+        Ok(())
+    })?;
+    Ok(Value::Null)
+}

@@ -1,0 +1,178 @@
+//! Writing a validated dataset: the row, its resources, tags and group memberships.
+
+use super::package_input::{PackageInput, ResourceInput};
+use crate::feed::{self, ChangeKind};
+use crate::store::rows::{MemberRow, PackageRow, ResourceRow, TagRow};
+use crate::store::schema::{members, package_tags, packages, resources, tags};
+use crate::store::AnyConnection;
+use diesel::prelude::*;
+
+/// Stores `input` (a new dataset when `existing` is `None`) and appends to the change feed.
+pub fn save_package(conn: &mut AnyConnection, input: PackageInput, existing: Option<&PackageRow>) -> QueryResult<()> {
+    if let Some(old) = &input.frees_name_of {
+        diesel::update(packages::table.find(old)).set(packages::name.eq(old)).execute(conn)?;
+    }
+    let row = &input.row;
+    match existing {
+        None => {
+            diesel::insert_into(packages::table).values(row).execute(conn)?;
+        }
+        Some(_) => {
+            diesel::update(packages::table.find(&row.id)).set(row).execute(conn)?;
+        }
+    }
+    if let Some(list) = input.resources {
+        replace_resources(conn, &row.id, list)?;
+    }
+    replace_tags(conn, &row.id, &input.tags)?;
+    if let Some(groups) = input.groups {
+        let ids: Vec<String> = groups.into_iter().map(|g| g.id).collect();
+        replace_groups(conn, &row.id, &ids)?;
+    }
+    feed::append(conn, &row.id, ChangeKind::Changed)
+}
+
+/// Builds the row for a resource input; `old` is the stored resource it replaces, if any.
+pub fn resource_row(package_id: &str, position: i32, r: ResourceInput, old: Option<&ResourceRow>) -> ResourceRow {
+    let now = crate::now();
+    let mut row = ResourceRow {
+        id: r.id.clone().unwrap_or_else(crate::new_id),
+        package_id: package_id.to_string(),
+        position,
+        url: r.url,
+        name: r.name,
+        description: r.description,
+        format: r.format,
+        mimetype: r.mimetype,
+        mimetype_inner: r.mimetype_inner,
+        hash: r.hash,
+        size: r.size,
+        last_modified: r.last_modified,
+        cache_url: r.cache_url,
+        cache_last_updated: r.cache_last_updated,
+        resource_type: r.resource_type,
+        url_type: r.url_type,
+        created: old.map(|o| o.created).unwrap_or(now),
+        metadata_modified: old.and_then(|o| o.metadata_modified),
+        extras: serde_json::to_string(&r.extras).unwrap_or_else(|_| "{}".into()),
+    };
+    // Bump the resource's own modification time only when something in it changed.
+    if old != Some(&row) {
+        row.metadata_modified = Some(now);
+    }
+    row
+}
+
+fn replace_resources(conn: &mut AnyConnection, package_id: &str, list: Vec<ResourceInput>) -> QueryResult<()> {
+    let old: Vec<ResourceRow> = resources::table
+        .filter(resources::package_id.eq(package_id))
+        .select(ResourceRow::as_select())
+        .load(conn)?;
+    let mut keep: Vec<String> = vec![];
+    let mut rows: Vec<ResourceRow> = vec![];
+    for (i, mut r) in list.into_iter().enumerate() {
+        let prior = r.id.as_deref().and_then(|id| old.iter().find(|o| o.id == id));
+        if prior.is_none() {
+            if let Some(id) = &r.id {
+                // An id that belongs to another dataset's resource is not reused.
+                let taken: i64 = resources::table.find(id).count().get_result(conn)?;
+                if taken > 0 || rows.iter().any(|x| &x.id == id) {
+                    r.id = None;
+                }
+            }
+        }
+        let row = resource_row(package_id, i as i32, r, prior);
+        keep.push(row.id.clone());
+        rows.push(row);
+    }
+    diesel::delete(resources::table.filter(resources::package_id.eq(package_id)).filter(resources::id.ne_all(&keep)))
+        .execute(conn)?;
+    for row in rows {
+        if old.iter().any(|o| o.id == row.id) {
+            diesel::update(resources::table.find(&row.id)).set(&row).execute(conn)?;
+        } else {
+            diesel::insert_into(resources::table).values(&row).execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Renumbers a dataset's resources 0.. in their current order.
+pub fn renumber_resources(conn: &mut AnyConnection, package_id: &str, ordered_ids: &[String]) -> QueryResult<()> {
+    for (i, id) in ordered_ids.iter().enumerate() {
+        diesel::update(resources::table.find(id)).set(resources::position.eq(i as i32)).execute(conn)?;
+    }
+    let _ = package_id;
+    Ok(())
+}
+
+fn replace_tags(conn: &mut AnyConnection, package_id: &str, names: &[String]) -> QueryResult<()> {
+    diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id))).execute(conn)?;
+    for name in names {
+        let tag_id = match tags::table.filter(tags::name.eq(name)).select(tags::id).first::<String>(conn).optional()? {
+            Some(id) => id,
+            None => {
+                let row = TagRow { id: crate::new_id(), name: name.clone() };
+                diesel::insert_into(tags::table).values(&row).execute(conn)?;
+                row.id
+            }
+        };
+        diesel::insert_into(package_tags::table)
+            .values((package_tags::package_id.eq(package_id), package_tags::tag_id.eq(tag_id)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Sets the dataset's group memberships (not its organization) to exactly `group_ids`.
+pub fn replace_groups(conn: &mut AnyConnection, package_id: &str, group_ids: &[String]) -> QueryResult<()> {
+    use crate::store::schema::groups;
+    let group_only: Vec<String> = groups::table.filter(groups::is_organization.eq(false)).select(groups::id).load(conn)?;
+    diesel::delete(
+        members::table
+            .filter(members::table_name.eq("package"))
+            .filter(members::table_id.eq(package_id))
+            .filter(members::group_id.eq_any(&group_only))
+            .filter(members::group_id.ne_all(group_ids)),
+    )
+    .execute(conn)?;
+    for gid in group_ids {
+        let present: i64 = members::table
+            .filter(members::table_name.eq("package"))
+            .filter(members::table_id.eq(package_id))
+            .filter(members::group_id.eq(gid))
+            .count()
+            .get_result(conn)?;
+        if present == 0 {
+            let m = MemberRow {
+                id: crate::new_id(),
+                group_id: gid.clone(),
+                table_name: "package".into(),
+                table_id: package_id.to_string(),
+                capacity: "public".into(),
+                state: "active".into(),
+            };
+            diesel::insert_into(members::table).values(&m).execute(conn)?;
+        } else {
+            diesel::update(
+                members::table
+                    .filter(members::table_name.eq("package"))
+                    .filter(members::table_id.eq(package_id))
+                    .filter(members::group_id.eq(gid)),
+            )
+            .set(members::state.eq("active"))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a dataset and everything that hangs off it.
+pub fn purge_package(conn: &mut AnyConnection, package_id: &str) -> QueryResult<()> {
+    diesel::delete(resources::table.filter(resources::package_id.eq(package_id))).execute(conn)?;
+    diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id))).execute(conn)?;
+    diesel::delete(members::table.filter(members::table_name.eq("package")).filter(members::table_id.eq(package_id)))
+        .execute(conn)?;
+    diesel::delete(packages::table.find(package_id)).execute(conn)?;
+    feed::append(conn, package_id, ChangeKind::Purged)
+}

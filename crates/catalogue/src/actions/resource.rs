@@ -1,0 +1,192 @@
+//! Resource actions: resource_show, resource_create, resource_update, resource_patch,
+//! resource_delete, package_resource_reorder, format_autocomplete.
+
+use super::load::{find_package, resource_dict};
+use super::package_input::{mimetype_from_url, parse_resource};
+use super::package_store::{renumber_resources, resource_row};
+use super::{to_value, Ctx};
+use crate::authz;
+use crate::error::{Error, FieldErrors, Result};
+use crate::feed::{self, ChangeKind};
+use crate::params::{self, Params};
+use crate::store::rows::{PackageRow, ResourceRow};
+use crate::store::schema::{packages, resources};
+use crate::store::AnyConnection;
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+fn find_resource(conn: &mut AnyConnection, id: &str) -> Result<(ResourceRow, PackageRow)> {
+    let res = resources::table
+        .find(id)
+        .select(ResourceRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::not_found("Resource was not found."))?;
+    let pkg = find_package(conn, &res.package_id)?.ok_or_else(|| Error::not_found("Resource was not found."))?;
+    Ok((res, pkg))
+}
+
+pub fn resource_show(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required(&p, "id")?;
+    let res = ctx.cat.db.read(|c| {
+        let (res, pkg) = find_resource(c, &id)?;
+        authz::check_read_package(c, ctx.actor, &pkg)?;
+        Ok::<_, Error>(res)
+    })?;
+    to_value(&resource_dict(res))
+}
+
+/// A dataset write through one of its resources bumps the dataset and feeds the change.
+fn touch_package(conn: &mut AnyConnection, package_id: &str) -> Result<()> {
+    diesel::update(packages::table.find(package_id))
+        .set(packages::metadata_modified.eq(crate::now()))
+        .execute(conn)?;
+    feed::append(conn, package_id, ChangeKind::Changed)?;
+    Ok(())
+}
+
+fn validated(m: &Map<String, Value>) -> Result<super::package_input::ResourceInput> {
+    let mut r = parse_resource(m).map_err(Error::Validation)?;
+    if r.mimetype.is_none() {
+        r.mimetype = mimetype_from_url(&r.url);
+    }
+    Ok(r)
+}
+
+pub fn resource_create(ctx: &Ctx, p: Params) -> Result<Value> {
+    let package_id = params::required(&p, "package_id")?;
+    let row = ctx.cat.db.write(|c| {
+        let pkg = find_package(c, &package_id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+        authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
+        let mut input = validated(&p)?;
+        if input.id.as_deref().is_some_and(|id| resources::table.find(id).count().get_result::<i64>(c).unwrap_or(1) > 0) {
+            input.id = None;
+        }
+        let count: i64 = resources::table.filter(resources::package_id.eq(&pkg.id)).count().get_result(c)?;
+        let row = resource_row(&pkg.id, count as i32, input, None);
+        diesel::insert_into(resources::table).values(&row).execute(c)?;
+        touch_package(c, &pkg.id)?;
+        Ok::<_, Error>(row)
+    })?;
+    to_value(&resource_dict(row))
+}
+
+/// Replaces a resource with `m` (already merged, for patch).
+fn write_resource(ctx: &Ctx, id: &str, m: &Map<String, Value>) -> Result<Value> {
+    let row = ctx.cat.db.write(|c| {
+        let (old, pkg) = find_resource(c, id)?;
+        authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
+        let mut input = validated(m)?;
+        input.id = Some(old.id.clone());
+        let row = resource_row(&pkg.id, old.position, input, Some(&old));
+        if row != old {
+            diesel::update(resources::table.find(&row.id)).set(&row).execute(c)?;
+            touch_package(c, &pkg.id)?;
+        }
+        Ok::<_, Error>(row)
+    })?;
+    to_value(&resource_dict(row))
+}
+
+pub fn resource_update(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required(&p, "id")?;
+    // Free keys (and datastore_active) survive an update that omits them only when CKAN
+    // keeps them: datastore_active is kept, other extras are dropped.
+    let mut m = p.clone();
+    if !m.contains_key("datastore_active") {
+        let old = ctx.cat.db.read(|c| find_resource(c, &id).map(|(r, _)| r))?;
+        let extras: Map<String, Value> = serde_json::from_str(&old.extras).unwrap_or_default();
+        if let Some(v) = extras.get("datastore_active") {
+            m.insert("datastore_active".into(), v.clone());
+        }
+    }
+    write_resource(ctx, &id, &m)
+}
+
+pub fn resource_patch(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required(&p, "id")?;
+    let old = ctx.cat.db.read(|c| {
+        let (r, pkg) = find_resource(c, &id)?;
+        authz::check_read_package(c, ctx.actor, &pkg)?;
+        Ok::<_, Error>(r)
+    })?;
+    let mut merged = match to_value(&resource_dict(old))? {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    for (k, v) in p {
+        merged.insert(k, v);
+    }
+    write_resource(ctx, &id, &merged)
+}
+
+pub fn resource_delete(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required(&p, "id")?;
+    ctx.cat.db.write(|c| {
+        let (res, pkg) = find_resource(c, &id)?;
+        authz::check_edit_package(c, ctx.actor, &pkg, "delete")?;
+        diesel::delete(resources::table.find(&res.id)).execute(c)?;
+        let rest: Vec<String> = resources::table
+            .filter(resources::package_id.eq(&pkg.id))
+            .order(resources::position.asc())
+            .select(resources::id)
+            .load(c)?;
+        renumber_resources(c, &pkg.id, &rest)?;
+        touch_package(c, &pkg.id)?;
+        Ok::<_, Error>(())
+    })?;
+    Ok(Value::Null)
+}
+
+pub fn package_resource_reorder(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required(&p, "id")?;
+    let order: Vec<String> = params::list(&p, "order")?
+        .ok_or_else(|| FieldErrors::single("order", "Missing value"))?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    ctx.cat.db.write(|c| {
+        let pkg = find_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+        authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
+        let current: Vec<String> = resources::table
+            .filter(resources::package_id.eq(&pkg.id))
+            .order(resources::position.asc())
+            .select(resources::id)
+            .load(c)?;
+        if let Some(bad) = order.iter().find(|o| !current.contains(o)) {
+            return Err(FieldErrors::single("order", format!("Resource id {bad} is not part of the dataset")));
+        }
+        let mut new_order = order.clone();
+        new_order.dedup();
+        new_order.extend(current.into_iter().filter(|r| !order.contains(r)));
+        renumber_resources(c, &pkg.id, &new_order)?;
+        touch_package(c, &pkg.id)?;
+        Ok(())
+    })?;
+    let mut out = Map::new();
+    out.insert("id".into(), Value::String(id));
+    out.insert("order".into(), Value::Array(order.into_iter().map(Value::String).collect()));
+    Ok(Value::Object(out))
+}
+
+pub fn format_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
+    let q = params::text(&p, "q")?.unwrap_or_default().trim().to_lowercase();
+    let limit = params::natural(&p, "limit", Some(5))?.unwrap_or(5) as usize;
+    let formats: Vec<Option<String>> = ctx.cat.db.read(|c| {
+        resources::table
+            .inner_join(packages::table)
+            .filter(packages::state.eq("active"))
+            .filter(packages::private.eq(false))
+            .select(resources::format)
+            .load(c)
+    })?;
+    let mut counts: Vec<(String, usize)> = vec![];
+    for f in formats.into_iter().flatten().map(|f| f.to_lowercase()).filter(|f| !f.is_empty() && f.contains(&q)) {
+        match counts.iter_mut().find(|(n, _)| *n == f) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((f, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    to_value(&counts.into_iter().take(limit).map(|(f, _)| f).collect::<Vec<_>>())
+}

@@ -1,0 +1,67 @@
+//! Tag actions: tag_list, tag_show, tag_autocomplete. Only tags on public active datasets are
+//! listed, so private datasets' tags never leak.
+
+use super::{to_value, Ctx};
+use crate::dict::TagShow;
+use crate::error::{Error, Result};
+use crate::params::{self, Params};
+use crate::store::schema::{package_tags, packages, tags};
+use crate::validate::fold_diacritics;
+use diesel::prelude::*;
+use serde_json::Value;
+
+fn public_tags(ctx: &Ctx) -> Result<Vec<(String, String)>> {
+    let mut rows: Vec<(String, String)> = ctx.cat.db.read(|c| {
+        package_tags::table
+            .inner_join(tags::table)
+            .inner_join(packages::table)
+            .filter(packages::state.eq("active"))
+            .filter(packages::private.eq(false))
+            .select((tags::id, tags::name))
+            .distinct()
+            .load(c)
+    })?;
+    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(rows)
+}
+
+fn matches(name: &str, q: &str) -> bool {
+    q.is_empty() || fold_diacritics(name).to_lowercase().contains(&fold_diacritics(q).to_lowercase())
+}
+
+pub fn tag_list(ctx: &Ctx, p: Params) -> Result<Value> {
+    let q = params::text(&p, "q")?.or(params::text(&p, "query")?).unwrap_or_default();
+    let all_fields = params::boolean(&p, "all_fields", false)?;
+    let rows: Vec<(String, String)> = public_tags(ctx)?.into_iter().filter(|(_, n)| matches(n, &q)).collect();
+    if all_fields {
+        let dicts: Vec<TagShow> = rows
+            .into_iter()
+            .map(|(id, name)| TagShow { id, display_name: name.clone(), name, vocabulary_id: None })
+            .collect();
+        return to_value(&dicts);
+    }
+    to_value(&rows.into_iter().map(|(_, n)| n).collect::<Vec<_>>())
+}
+
+pub fn tag_show(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = params::required(&p, "id")?;
+    let found: Option<(String, String)> = ctx.cat.db.read(|c| {
+        tags::table
+            .filter(tags::id.eq(&id).or(tags::name.eq(&id)))
+            .select((tags::id, tags::name))
+            .first(c)
+            .optional()
+    })?;
+    let (id, name) = found.ok_or_else(|| Error::not_found("Could not find tag"))?;
+    to_value(&TagShow { id, display_name: name.clone(), name, vocabulary_id: None })
+}
+
+pub fn tag_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
+    let q = params::text(&p, "q")?.or(params::text(&p, "query")?).unwrap_or_default();
+    let limit = params::natural(&p, "limit", Some(10))?.unwrap_or(10) as usize;
+    if q.trim().is_empty() {
+        return to_value(&Vec::<String>::new());
+    }
+    let names: Vec<String> = public_tags(ctx)?.into_iter().map(|(_, n)| n).filter(|n| matches(n, &q)).take(limit).collect();
+    to_value(&names)
+}

@@ -1,0 +1,64 @@
+//! The change feed: every write that changes how a dataset looks appends (seq, dataset, kind)
+//! in the same transaction. The search index tails it with [`changes_since`].
+
+use crate::store::rows::ChangeRow;
+use crate::store::schema::change_feed;
+use crate::store::AnyConnection;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// The dataset is new or its dict changed (including through its organization or groups).
+    Changed,
+    /// The dataset was purged: drop it from any index.
+    Purged,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Changed => "changed",
+            ChangeKind::Purged => "purged",
+        }
+    }
+}
+
+/// Appends one change. On PostgreSQL it first takes a transaction-scoped advisory lock, so
+/// feed rows commit in `seq` order across nodes and a reader that remembers the last `seq`
+/// it applied never skips a row that commits late.
+pub fn append(conn: &mut AnyConnection, package_id: &str, kind: ChangeKind) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7041966)").execute(c)?;
+    }
+    diesel::insert_into(change_feed::table)
+        .values((
+            change_feed::package_id.eq(package_id),
+            change_feed::kind.eq(kind.as_str()),
+            change_feed::changed_at.eq(crate::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Appends a change for each dataset in `ids`.
+pub fn append_all(conn: &mut AnyConnection, ids: &[String], kind: ChangeKind) -> QueryResult<()> {
+    ids.iter().try_for_each(|id| append(conn, id, kind))
+}
+
+/// Up to `limit` changes after `seq`, oldest first.
+pub fn changes_since(conn: &mut AnyConnection, seq: i64, limit: i64) -> QueryResult<Vec<ChangeRow>> {
+    change_feed::table
+        .filter(change_feed::seq.gt(seq))
+        .order(change_feed::seq.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)
+}
+
+/// The newest sequence number, 0 when the feed is empty.
+pub fn last_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
+    change_feed::table
+        .select(diesel::dsl::max(change_feed::seq))
+        .first::<Option<i64>>(conn)
+        .map(|s| s.unwrap_or(0))
+}

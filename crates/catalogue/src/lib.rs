@@ -1,0 +1,71 @@
+//! Cổng's catalogue: datasets, resources, organizations, groups, tags, users and API tokens;
+//! CKAN's validation and authorization; the actions as plain functions over a store. Knows
+//! nothing of HTTP.
+
+pub mod actions;
+pub mod actor;
+pub mod authz;
+pub mod demo;
+pub mod dict;
+pub mod error;
+pub mod feed;
+pub mod license;
+pub mod params;
+pub mod store;
+pub mod validate;
+
+pub use actor::Actor;
+pub use error::{Error, FieldErrors, Result};
+pub use params::Params;
+pub use store::{Backend, Database, OpenError};
+
+/// Site settings the actions need.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Absolute base URL, no trailing slash (used in `help` links and upload URLs).
+    pub site_url: String,
+    pub site_title: String,
+    pub site_description: String,
+    pub locale_default: String,
+    /// CKAN's `ckan.auth.create_unowned_dataset`: when false, `owner_org` is required.
+    pub create_unowned_dataset: bool,
+    /// Upper bound for list actions' `limit` (CKAN's `ckan.group_and_organization_list_max`).
+    pub list_max: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            site_url: "http://127.0.0.1:5000".into(),
+            site_title: "Cổng dữ liệu mở".into(),
+            site_description: String::new(),
+            locale_default: "vi".into(),
+            create_unowned_dataset: false,
+            list_max: 1000,
+        }
+    }
+}
+
+/// The catalogue: its database and settings. Cheap to share behind an `Arc`.
+pub struct Catalogue {
+    pub db: Database,
+    pub config: Config,
+}
+
+impl Catalogue {
+    pub fn open(database_url: &str, config: Config) -> Result<Catalogue, OpenError> {
+        Ok(Catalogue { db: Database::open(database_url)?, config })
+    }
+}
+
+/// Now, as stored: naive UTC with microseconds (what CKAN shows).
+pub fn now() -> chrono::NaiveDateTime {
+    let t = chrono::Utc::now().naive_utc();
+    use chrono::SubsecRound;
+    // Keep microseconds only, so what is stored equals what is shown, on both backends.
+    t.trunc_subsecs(6)
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

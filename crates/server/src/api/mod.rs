@@ -1,0 +1,119 @@
+//! The CKAN Action API: `/api/3/action/{name}` and `/api/action/{name}`.
+
+pub mod envelope;
+pub mod error;
+pub mod request;
+
+use crate::AppState;
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest, HttpResponse};
+use catalogue::actions::{self, Kind};
+use catalogue::Actor;
+use error::ApiError;
+use futures_util::StreamExt;
+use serde_json::json;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/3/action/{name}", web::route().to(action))
+        .route("/api/action/{name}", web::route().to(action))
+        .route("/api/3", web::get().to(|| async { HttpResponse::Ok().content_type(envelope::JSON).body(r#"{"version": 3}"#) }))
+        .route("/api", web::get().to(|| async { HttpResponse::Ok().content_type(envelope::JSON).body(r#"{"version": 1}"#) }));
+}
+
+/// The API token: raw in `Authorization` (CKAN 2.10+), or `X-CKAN-API-Key` (older clients).
+fn token(req: &HttpRequest) -> Option<String> {
+    let h = req.headers();
+    h.get("Authorization")
+        .or_else(|| h.get("X-CKAN-API-Key"))
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().strip_prefix("Bearer ").unwrap_or(v.trim()).to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Reads the body up to the configured limit.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("JSON Error: could not read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::TooLarge(format!("request body is larger than the limit of {limit} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn valid_callback(cb: &str) -> bool {
+    !cb.is_empty() && cb.len() <= 64 && cb.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$')
+}
+
+async fn action(
+    req: HttpRequest,
+    name: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let name = name.into_inner();
+    let site_url = state.catalogue.config.site_url.clone();
+    let fail = |e: ApiError| envelope::failure(&site_url, &name, &e);
+    let Some(action) = actions::find(&name) else {
+        return fail(ApiError::BadRequest(format!("Action name not known: {name}")));
+    };
+    let mut params = match *req.method() {
+        Method::GET | Method::HEAD if action.kind == Kind::Read => match request::parse_query(req.query_string()) {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        },
+        Method::POST => {
+            let body = match read_body(payload, state.max_body_bytes).await {
+                Ok(b) => b,
+                Err(e) => return fail(e),
+            };
+            let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let mut p = match request::parse_body(&content_type, &body) {
+                Ok(p) => p,
+                Err(e) => return fail(e),
+            };
+            if action.kind == Kind::Read {
+                match request::parse_query(req.query_string()) {
+                    Ok(q) => q.into_iter().for_each(|(k, v)| {
+                        p.entry(k).or_insert(v);
+                    }),
+                    Err(e) => return fail(e),
+                }
+            }
+            p
+        }
+        _ => {
+            return fail(ApiError::BadRequest(
+                "JSON Error: Invalid request. Please use POST method for your request".into(),
+            ))
+        }
+    };
+    // JSONP runs as anonymous, so a page on another site cannot read private data.
+    let callback = params
+        .remove("callback")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .filter(|cb| valid_callback(cb) && *req.method() == Method::GET);
+    params.remove("_");
+    let token = if callback.is_some() { None } else { token(&req) };
+    let cat = state.catalogue.clone();
+    let outcome = web::block(move || {
+        let actor = match token {
+            Some(t) => catalogue::actions::user::authenticate(&cat, &t)?,
+            None => Actor::Anonymous,
+        };
+        actions::call(&cat, &actor, action, params)
+    })
+    .await;
+    match outcome {
+        Ok(Ok(result)) => envelope::success(&site_url, &name, result, callback.as_deref()),
+        Ok(Err(e)) => fail(e.into()),
+        Err(e) => fail(catalogue::Error::Internal(format!("worker failed: {e}")).into()),
+    }
+}
+
+/// `{"version": 3}` etc. are plain; everything else under /api answers in CKAN's style.
+pub async fn api_not_found() -> HttpResponse {
+    HttpResponse::NotFound().content_type(envelope::JSON).body(json!("Not found").to_string())
+}

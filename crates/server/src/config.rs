@@ -1,0 +1,109 @@
+//! One typed configuration: defaults < `cong.toml` < environment < command line. The command
+//! line and environment are read by clap (see main.rs); this file adds the file and defaults.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Keys accepted in `cong.toml`. Unknown keys are refused, by name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub site_url: Option<String>,
+    pub bind: Option<String>,
+    pub site_title: Option<String>,
+    pub site_description: Option<String>,
+    pub locale_default: Option<String>,
+    pub create_unowned_dataset: Option<bool>,
+    /// Origins allowed to call the API from a browser (`["*"]` for any).
+    pub cors_origins: Option<Vec<String>>,
+    pub max_body_bytes: Option<usize>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<FileConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("invalid configuration in {}: {e}", path.display()))
+    }
+}
+
+/// Everything the server needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub bind: String,
+    pub site_url: Option<String>,
+    pub catalogue: catalogue::Config,
+    pub cors_origins: Vec<String>,
+    pub max_body_bytes: usize,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:5000";
+pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Values from the command line or environment (None when not given).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub site_url: Option<String>,
+    pub bind: Option<String>,
+}
+
+impl Settings {
+    pub fn resolve(file: FileConfig, o: Overrides) -> Result<Settings, String> {
+        let data_dir = o.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = o
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cong.db").display()));
+        let bind = o.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.into());
+        let site_url = o.site_url.or(file.site_url).map(|s| s.trim_end_matches('/').to_string());
+        if let Some(u) = &site_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(format!("site_url must start with http:// or https://, got {u:?}"));
+            }
+        }
+        let defaults = catalogue::Config::default();
+        let catalogue = catalogue::Config {
+            site_url: site_url.clone().unwrap_or_else(|| format!("http://{bind}")),
+            site_title: file.site_title.unwrap_or(defaults.site_title),
+            site_description: file.site_description.unwrap_or(defaults.site_description),
+            locale_default: file.locale_default.unwrap_or(defaults.locale_default),
+            create_unowned_dataset: file.create_unowned_dataset.unwrap_or(defaults.create_unowned_dataset),
+            list_max: defaults.list_max,
+        };
+        Ok(Settings {
+            data_dir,
+            database_url,
+            bind,
+            site_url,
+            catalogue,
+            cors_origins: file.cors_origins.unwrap_or_default(),
+            max_body_bytes: file.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_beats_file_beats_defaults() {
+        let file: FileConfig = toml::from_str("bind = \"0.0.0.0:8080\"\nsite_title = \"Cổng Đà Nẵng\"").expect("toml");
+        let s = Settings::resolve(file, Overrides { bind: Some("127.0.0.1:9".into()), ..Default::default() }).expect("resolve");
+        assert_eq!(s.bind, "127.0.0.1:9");
+        assert_eq!(s.catalogue.site_title, "Cổng Đà Nẵng");
+        assert_eq!(s.catalogue.site_url, "http://127.0.0.1:9");
+        assert!(s.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = toml::from_str::<FileConfig>("colour = 1").expect_err("refused");
+        assert!(err.to_string().contains("colour"));
+    }
+}

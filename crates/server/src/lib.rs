@@ -1,0 +1,48 @@
+//! Cổng's HTTP server: the CKAN Action API, a minimal home page, and the OpenAPI document.
+//! `main.rs` (the `cong` command line) and the tests build it with [`build`].
+
+pub mod api;
+pub mod config;
+pub mod openapi;
+mod pages;
+
+use actix_cors::Cors;
+use actix_web::{web, App, HttpServer};
+use catalogue::Catalogue;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub catalogue: Arc<Catalogue>,
+    pub max_body_bytes: usize,
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let base = Cors::default().allowed_methods(["GET", "POST"]).allow_any_header().max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        base.allow_any_origin()
+    } else {
+        origins.iter().fold(base, |c, o| c.allowed_origin(o))
+    }
+}
+
+/// Starts serving on `listener`; the returned server runs until stopped.
+pub fn build(
+    catalogue: Arc<Catalogue>,
+    listener: TcpListener,
+    settings: &config::Settings,
+) -> std::io::Result<actix_web::dev::Server> {
+    let state = web::Data::new(AppState { catalogue, max_body_bytes: settings.max_body_bytes });
+    let origins = settings.cors_origins.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(cors(&origins))
+            .configure(api::routes)
+            .configure(pages::routes)
+            .default_service(web::to(api::api_not_found))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,209 @@
+//! `cong`: serve the portal, migrate, load the demo, manage users and tokens, print the
+//! OpenAPI document. See docs/cli-contract.md; tests and scripts depend on its exact form.
+
+use catalogue::actions::user::{add_user, issue_token, NewUser};
+use catalogue::Catalogue;
+use clap::{Parser, Subcommand};
+use server::config::{FileConfig, Overrides, Settings};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "cong", version, about = "Cổng: a CKAN-compatible open-data portal")]
+struct Cli {
+    /// Where the SQLite database, index and files live.
+    #[arg(long, global = true, env = "CONG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// postgres://… for PostgreSQL; default: the SQLite file in the data dir.
+    #[arg(long, global = true, env = "CONG_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Configuration file (cong.toml); environment and options override it.
+    #[arg(long, global = true, env = "CONG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Public base URL, for absolute links.
+    #[arg(long, global = true, env = "CONG_SITE_URL")]
+    site_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, then serve the portal and the API.
+    Serve {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, env = "CONG_BIND")]
+        bind: Option<String>,
+        /// Load the demo catalogue first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load the demo catalogue (idempotent).
+    Demo,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print the OpenAPI document of the Action API.
+    Openapi,
+    /// Load synthetic datasets (for benchmarks).
+    Generate {
+        #[arg(long)]
+        datasets: usize,
+        #[arg(long, default_value_t = 5)]
+        resources: usize,
+        #[arg(long, default_value_t = 5)]
+        tags: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints its id.
+    Add {
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        sysadmin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for USER; prints the token alone.
+    Create {
+        user: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+fn settings(cli: &Cli, bind: Option<String>) -> Result<Settings, String> {
+    let file = match &cli.config {
+        Some(path) => FileConfig::load(path)?,
+        None if std::path::Path::new("cong.toml").exists() => FileConfig::load(std::path::Path::new("cong.toml"))?,
+        None => FileConfig::default(),
+    };
+    Settings::resolve(
+        file,
+        Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone(), site_url: cli.site_url.clone(), bind },
+    )
+}
+
+fn open(settings: &Settings) -> Result<Catalogue, String> {
+    if settings.database_url.starts_with("sqlite://") || !settings.database_url.contains("://") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("cannot create data directory {}: {e}", settings.data_dir.display()))?;
+    }
+    Catalogue::open(&settings.database_url, settings.catalogue.clone()).map_err(|e| e.to_string())
+}
+
+fn describe(e: catalogue::Error) -> String {
+    match e {
+        catalogue::Error::Validation(f) => serde_json::Value::Object(f.into_map()).to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match &cli.command {
+        Command::Serve { bind, demo } => {
+            let settings = settings(&cli, bind.clone())?;
+            serve(settings, *demo)
+        }
+        Command::Migrate => {
+            open(&settings(&cli, None)?)?;
+            eprintln!("cong: migrations applied");
+            Ok(())
+        }
+        Command::Demo => {
+            let cat = open(&settings(&cli, None)?)?;
+            let r = catalogue::demo::load_demo(&cat).map_err(describe)?;
+            eprintln!("cong: demo loaded ({} organizations, {} groups, {} datasets added)", r.organizations, r.groups, r.datasets);
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { name, email, password, sysadmin } } => {
+            let cat = open(&settings(&cli, None)?)?;
+            let u = add_user(
+                &cat,
+                NewUser { name: name.clone(), email: email.clone(), password: password.clone(), fullname: None, about: None, sysadmin: *sysadmin },
+            )
+            .map_err(describe)?;
+            println!("{}", u.id);
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { user, label } } => {
+            let cat = open(&settings(&cli, None)?)?;
+            let t = issue_token(&cat, user, label).map_err(describe)?;
+            println!("{}", t.token);
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", server::openapi::document_json());
+            Ok(())
+        }
+        Command::Generate { datasets, resources, tags } => {
+            let cat = open(&settings(&cli, None)?)?;
+            let started = std::time::Instant::now();
+            let made = catalogue::demo::generate(&cat, *datasets, *resources, *tags, |i| {
+                if i % 1000 == 0 {
+                    eprintln!("cong: {i} datasets");
+                }
+            })
+            .map_err(describe)?;
+            eprintln!("cong: generated {made} datasets in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+    }
+}
+
+fn serve(settings: Settings, demo: bool) -> Result<(), String> {
+    let listener = std::net::TcpListener::bind(&settings.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut settings = settings;
+    if settings.site_url.is_none() {
+        settings.catalogue.site_url = format!("http://{addr}");
+    }
+    let cat = open(&settings)?;
+    if demo {
+        let r = catalogue::demo::load_demo(&cat).map_err(describe)?;
+        eprintln!("cong: demo loaded ({} organizations, {} groups, {} datasets added)", r.organizations, r.groups, r.datasets);
+    }
+    let cat = Arc::new(cat);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let server = server::build(cat, listener, &settings).map_err(|e| e.to_string())?;
+        println!("cong: listening on http://{addr}");
+        let _ = std::io::stdout().flush();
+        server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CONG_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cong: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,9 @@
+DROP TABLE change_feed;
+DROP TABLE package_tags;
+DROP TABLE tags;
+DROP TABLE resources;
+DROP TABLE members;
+DROP TABLE packages;
+DROP TABLE groups;
+DROP TABLE api_tokens;
+DROP TABLE users;
