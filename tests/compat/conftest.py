@@ -72,6 +72,7 @@ def child_env():
     """The environment for cong: ours, less any CONG_* setting that would override the test's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONG_")}
     env.setdefault("RUST_BACKTRACE", "1")
+    env.setdefault("NO_COLOR", "1")  # plain server logs in failure reports
     return env
 
 

@@ -45,9 +45,11 @@ fn touch_package(conn: &mut AnyConnection, package_id: &str) -> Result<()> {
     Ok(())
 }
 
-fn validated(m: &Map<String, Value>) -> Result<super::package_input::ResourceInput> {
+/// Validates a resource dict; the MIME type is guessed from the URL when absent on a new
+/// resource or a new URL (CKAN leaves an old resource's empty mimetype alone).
+fn validated(m: &Map<String, Value>, old_url: Option<&str>) -> Result<super::package_input::ResourceInput> {
     let mut r = parse_resource(m).map_err(Error::Validation)?;
-    if r.mimetype.is_none() {
+    if r.mimetype.is_none() && old_url != Some(r.url.as_str()) {
         r.mimetype = mimetype_from_url(&r.url);
     }
     Ok(r)
@@ -58,7 +60,7 @@ pub fn resource_create(ctx: &Ctx, p: Params) -> Result<Value> {
     let row = ctx.cat.db.write(|c| {
         let pkg = find_package(c, &package_id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
-        let mut input = validated(&p)?;
+        let mut input = validated(&p, None)?;
         if input.id.as_deref().is_some_and(|id| resources::table.find(id).count().get_result::<i64>(c).unwrap_or(1) > 0) {
             input.id = None;
         }
@@ -76,7 +78,7 @@ fn write_resource(ctx: &Ctx, id: &str, m: &Map<String, Value>) -> Result<Value> 
     let row = ctx.cat.db.write(|c| {
         let (old, pkg) = find_resource(c, id)?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
-        let mut input = validated(m)?;
+        let mut input = validated(m, Some(&old.url))?;
         input.id = Some(old.id.clone());
         let row = resource_row(&pkg.id, old.position, input, Some(&old));
         if row != old {
@@ -132,7 +134,8 @@ pub fn resource_delete(ctx: &Ctx, p: Params) -> Result<Value> {
             .select(resources::id)
             .load(c)?;
         renumber_resources(c, &pkg.id, &rest)?;
-        touch_package(c, &pkg.id)?;
+        // CKAN 2.12 leaves the dataset's metadata_modified as it was here (transcript step 053).
+        feed::append(c, &pkg.id, ChangeKind::Changed)?;
         Ok::<_, Error>(())
     })?;
     Ok(Value::Null)

@@ -15,7 +15,6 @@ pub fn status_show(ctx: &Ctx, _p: Params) -> Result<Value> {
         "locale_default": c.locale_default,
         "extensions": [],
         "ckan_version": "2.12.0",
-        "cong_version": env!("CARGO_PKG_VERSION"),
     }))
 }
 

@@ -20,6 +20,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub const PASSWORD_MIN: usize = 8;
+/// `last_active` is refreshed on token use at most this often, to keep reads write-free.
+const LAST_ACTIVE_EVERY_MINUTES: i64 = 10;
 
 fn find_user(conn: &mut AnyConnection, who: &str) -> Result<Option<UserRow>> {
     Ok(users::table
@@ -335,10 +337,12 @@ pub fn authenticate(cat: &Catalogue, token: &str) -> Result<Actor> {
             .first(c)
             .optional()
     })?;
-    Ok(match found {
-        Some(u) => Actor::User(AuthUser { id: u.id, name: u.name, sysadmin: u.sysadmin }),
-        None => Actor::Anonymous,
-    })
+    let Some(u) = found else { return Ok(Actor::Anonymous) };
+    let now = crate::now();
+    if u.last_active.is_none_or(|t| now - t > chrono::Duration::minutes(LAST_ACTIVE_EVERY_MINUTES)) {
+        cat.db.write(|c| diesel::update(users::table.find(&u.id)).set(users::last_active.eq(Some(now))).execute(c))?;
+    }
+    Ok(Actor::User(AuthUser { id: u.id, name: u.name, sysadmin: u.sysadmin }))
 }
 
 #[cfg(test)]
