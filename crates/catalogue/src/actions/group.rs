@@ -314,6 +314,19 @@ fn apply_users(conn: &mut AnyConnection, group_id: &str, list: &[(String, Role)]
     Ok(())
 }
 
+/// Sysadmins may choose the id (ckanapi load keeps ids); others may not.
+fn chosen_id(conn: &mut AnyConnection, ctx: &Ctx, p: &Params) -> Result<String> {
+    let Some(id) = params::text(p, "id")?.filter(|s| !s.trim().is_empty()) else { return Ok(crate::new_id()) };
+    if !ctx.actor.is_sysadmin() {
+        return Err(FieldErrors::single("id", "The input field id was not expected."));
+    }
+    let taken: i64 = groups::table.find(&id).count().get_result(conn)?;
+    if taken > 0 {
+        return Err(FieldErrors::single("id", "Group id already exists"));
+    }
+    Ok(id)
+}
+
 fn create(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
     match kind {
         Kind::Organization => authz::require_sysadmin(ctx.actor, "create organizations")?,
@@ -321,8 +334,9 @@ fn create(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
     }
     ctx.cat.db.write(|c| {
         let input = parse_group(c, &p, None)?;
+        let id = chosen_id(c, ctx, &p)?;
         let row = GroupRow {
-            id: crate::new_id(),
+            id,
             name: input.name,
             title: input.title,
             description: input.description,
