@@ -10,6 +10,10 @@ use crate::Catalogue;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+/// The ministries and provinces of 2025 with the units merged into each
+/// (shared/fixtures/vn/organizations.json): the demo's organizations and search's aliases.
+pub const ORGANIZATIONS_JSON: &str = include_str!("../demo/organizations.json");
+
 #[derive(Deserialize)]
 struct Org {
     name: String,
@@ -49,7 +53,7 @@ fn exists_group(cat: &Catalogue, name: &str) -> Result<bool> {
 
 /// Loads whatever part of the demo catalogue is missing.
 pub fn load_demo(cat: &Catalogue) -> Result<DemoReport> {
-    let orgs: Vec<Org> = serde_json::from_str(include_str!("../demo/organizations.json"))
+    let orgs: Vec<Org> = serde_json::from_str(ORGANIZATIONS_JSON)
         .map_err(|e| Error::Internal(format!("demo organizations: {e}")))?;
     let groups: Vec<Group> = serde_json::from_str(include_str!("../demo/groups.json"))
         .map_err(|e| Error::Internal(format!("demo groups: {e}")))?;

@@ -76,6 +76,9 @@ pub enum Error {
     /// A search request CKAN rejects before searching (unknown parameter, bad sort).
     #[error("Search Query is invalid: {0}")]
     SearchQuery(String),
+    /// The search engine could not run the query (e.g. a syntax error): CKAN's "Search Error".
+    #[error("Search error: {0}")]
+    Search(String),
     /// The request itself is wrong in a way CKAN reports as a bare 400 string.
     #[error("{0}")]
     BadRequest(String),

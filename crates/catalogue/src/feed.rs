@@ -62,3 +62,36 @@ pub fn last_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
         .first::<Option<i64>>(conn)
         .map(|s| s.unwrap_or(0))
 }
+
+/// What the search index reads: each dataset's current dict, `None` once purged.
+pub fn current_dicts(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, Option<crate::dict::Package>)>> {
+    ids.iter()
+        .map(|id| {
+            let dict = match crate::actions::load::find_package(conn, id)? {
+                Some(row) if row.id == *id => Some(crate::actions::load::package_dict(conn, row)?),
+                _ => None,
+            };
+            Ok((id.clone(), dict))
+        })
+        .collect()
+}
+
+/// Dataset ids in id order after `after`, for rebuilding an index in batches.
+pub fn dataset_ids_after(conn: &mut AnyConnection, after: &str, limit: i64) -> QueryResult<Vec<String>> {
+    use crate::store::schema::packages;
+    packages::table
+        .filter(packages::id.gt(after))
+        .order(packages::id.asc())
+        .limit(limit)
+        .select(packages::id)
+        .load(conn)
+}
+
+/// How many datasets there are, in any state.
+pub fn dataset_count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    use crate::store::schema::packages;
+    packages::table.count().get_result(conn)
+}

@@ -31,6 +31,8 @@ pub struct Config {
     pub create_unowned_dataset: bool,
     /// Upper bound for list actions' `limit` (CKAN's `ckan.group_and_organization_list_max`).
     pub list_max: i64,
+    /// Upper bound for package_search's `rows` (CKAN's `ckan.search.rows_max`).
+    pub search_rows_max: usize,
 }
 
 impl Default for Config {
@@ -42,19 +44,30 @@ impl Default for Config {
             locale_default: "vi".into(),
             create_unowned_dataset: false,
             list_max: 1000,
+            search_rows_max: 1000,
         }
     }
 }
 
-/// The catalogue: its database and settings. Cheap to share behind an `Arc`.
+/// The catalogue: its database, settings and (once the server installs one) search engine.
 pub struct Catalogue {
     pub db: Database,
     pub config: Config,
+    searcher: std::sync::OnceLock<std::sync::Arc<dyn actions::search::Searcher>>,
 }
 
 impl Catalogue {
     pub fn open(database_url: &str, config: Config) -> Result<Catalogue, OpenError> {
-        Ok(Catalogue { db: Database::open(database_url)?, config })
+        Ok(Catalogue { db: Database::open(database_url)?, config, searcher: std::sync::OnceLock::new() })
+    }
+
+    /// Installs the engine that answers package_search (once; later calls are ignored).
+    pub fn install_searcher(&self, searcher: std::sync::Arc<dyn actions::search::Searcher>) {
+        let _ = self.searcher.set(searcher);
+    }
+
+    pub fn searcher(&self) -> Option<&std::sync::Arc<dyn actions::search::Searcher>> {
+        self.searcher.get()
     }
 }
 

@@ -19,6 +19,8 @@ pub struct FileConfig {
     /// Origins allowed to call the API from a browser (`["*"]` for any).
     pub cors_origins: Option<Vec<String>>,
     pub max_body_bytes: Option<usize>,
+    /// Upper bound for package_search's `rows` (default 1000).
+    pub search_rows_max: Option<usize>,
 }
 
 impl FileConfig {
@@ -74,6 +76,7 @@ impl Settings {
             locale_default: file.locale_default.unwrap_or(defaults.locale_default),
             create_unowned_dataset: file.create_unowned_dataset.unwrap_or(defaults.create_unowned_dataset),
             list_max: defaults.list_max,
+            search_rows_max: file.search_rows_max.unwrap_or(defaults.search_rows_max),
         };
         Ok(Settings {
             data_dir,

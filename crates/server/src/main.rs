@@ -56,6 +56,8 @@ enum Command {
     },
     /// Print the OpenAPI document of the Action API.
     Openapi,
+    /// Rebuild the search index from the database.
+    Reindex,
     /// Load synthetic datasets (for benchmarks).
     Generate {
         #[arg(long)]
@@ -151,6 +153,30 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{}", t.token);
             Ok(())
         }
+        Command::Reindex => {
+            let settings = settings(&cli, None)?;
+            let cat = open(&settings)?;
+            let (engine, _) = search::Engine::open(&index_dir(&settings), REINDEX_WRITER_MB).map_err(|e| e.to_string())?;
+            let started = std::time::Instant::now();
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} datasets ({per_sec}, {eta} left)")
+                    .map_err(|e| e.to_string())?,
+            );
+            let n = engine
+                .rebuild(&cat, |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
+            eprintln!(
+                "cong: indexed {n} datasets in {:.1} s ({} MiB on disk)",
+                started.elapsed().as_secs_f64(),
+                engine.size_on_disk() / (1 << 20)
+            );
+            Ok(())
+        }
         Command::Openapi => {
             print!("{}", server::openapi::document_json());
             Ok(())
@@ -184,6 +210,8 @@ fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         eprintln!("cong: demo loaded ({} organizations, {} groups, {} datasets added)", r.organizations, r.groups, r.datasets);
     }
     let cat = Arc::new(cat);
+    let engine = start_search(&settings, &cat)?;
+    cat.install_searcher(engine);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let server = server::build(cat, listener, &settings).map_err(|e| e.to_string())?;
@@ -191,6 +219,41 @@ fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         let _ = std::io::stdout().flush();
         server.await.map_err(|e| e.to_string())
     })
+}
+
+/// Indexing memory for the server (kept small: it is resident) and for `cong reindex`.
+const SERVE_WRITER_MB: usize = 48;
+const REINDEX_WRITER_MB: usize = 256;
+/// How often a server looks for other nodes' writes in the shared change feed.
+const FEED_POLL: std::time::Duration = std::time::Duration::from_millis(1000);
+
+fn index_dir(settings: &Settings) -> PathBuf {
+    settings.data_dir.join("index")
+}
+
+/// Opens the search index, rebuilding it when it is missing, corrupt or outdated, catches up
+/// with the change feed, and keeps following it in the background.
+fn start_search(settings: &Settings, cat: &Arc<Catalogue>) -> Result<Arc<search::Engine>, String> {
+    let (engine, opened) = search::Engine::open(&index_dir(settings), SERVE_WRITER_MB).map_err(|e| e.to_string())?;
+    if opened == search::Opened::Fresh {
+        let started = std::time::Instant::now();
+        let n = engine.rebuild(cat, |_, _| {}).map_err(|e| e.to_string())?;
+        eprintln!("cong: search index built ({n} datasets, {:.1} s)", started.elapsed().as_secs_f64());
+    } else {
+        engine.sync(cat).map_err(|e| e.to_string())?;
+    }
+    let engine = Arc::new(engine);
+    let (follower, cat) = (engine.clone(), cat.clone());
+    std::thread::Builder::new()
+        .name("feed-follower".into())
+        .spawn(move || loop {
+            std::thread::sleep(FEED_POLL);
+            if let Err(e) = follower.sync(&cat) {
+                tracing::warn!(error = %e, "search index could not follow the change feed");
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(engine)
 }
 
 fn main() -> ExitCode {

@@ -7,7 +7,7 @@ pub mod package;
 pub mod package_input;
 pub mod package_store;
 mod resource;
-mod search;
+pub mod search;
 mod site;
 mod tag;
 pub mod user;

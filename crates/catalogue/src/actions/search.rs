@@ -1,280 +1,221 @@
-//! package_search, answered from the database with CKAN's parameters and result shape. This is
-//! the interim engine: it scans visible datasets, so it suits small catalogues; the `search`
-//! crate (tantivy, the change feed) replaces it for real catalogues.
+//! package_search: CKAN's parameters and result shape. The catalogue parses and checks the
+//! request and works out what the caller may see; a [`Searcher`] (the `search` crate's tantivy
+//! engine, installed by the server) finds the datasets.
 
-use super::load::{display_name, package_dicts};
-use super::{to_value, Ctx, Param};
+use super::{Ctx, Param};
+use crate::actor::Actor;
 use crate::authz::{self, Role};
-use crate::dict::Package;
 use crate::error::{Error, Result};
 use crate::params::{self, Params};
-use crate::store::rows::PackageRow;
-use crate::store::schema::packages;
-use crate::validate::fold_diacritics;
+use crate::store::schema::groups;
+use crate::Catalogue;
 use diesel::prelude::*;
 use serde_json::{json, Map, Value};
 
 pub const PARAMS: &[Param] = &[
-    Param { name: "q", ty: "string", required: false, doc: "words to find (default *:*)" },
-    Param { name: "fq", ty: "string", required: false, doc: "filters, e.g. organization:ha-noi tags:\"y tế\"" },
+    Param { name: "q", ty: "string", required: false, doc: "Solr-style query (default *:*): words, field:value, \"phrases\", AND/OR/NOT, ranges" },
+    Param { name: "fq", ty: "string", required: false, doc: "filter query, e.g. organization:ha-noi tags:\"y tế\"" },
+    Param { name: "fq_list", ty: "array", required: false, doc: "several filter queries" },
     Param { name: "sort", ty: "string", required: false, doc: "default: score desc, metadata_modified desc" },
-    Param { name: "rows", ty: "integer", required: false, doc: "default 10, at most 1000" },
+    Param { name: "rows", ty: "integer", required: false, doc: "default 10, capped at the configured maximum (1000)" },
     Param { name: "start", ty: "integer", required: false, doc: "results to skip" },
+    Param { name: "facet", ty: "boolean", required: false, doc: "default true" },
     Param { name: "facet.field", ty: "array", required: false, doc: "JSON list of fields to count" },
     Param { name: "facet.limit", ty: "integer", required: false, doc: "default 50; negative for all" },
     Param { name: "facet.mincount", ty: "integer", required: false, doc: "default 1" },
     Param { name: "include_private", ty: "boolean", required: false, doc: "private datasets the caller may read" },
-    Param { name: "include_drafts", ty: "boolean", required: false, doc: "the caller's drafts" },
-    Param { name: "fl", ty: "string", required: false, doc: "fields to return" },
+    Param { name: "include_drafts", ty: "boolean", required: false, doc: "the caller's drafts (all drafts for sysadmins)" },
+    Param { name: "include_deleted", ty: "boolean", required: false, doc: "deleted datasets (sysadmins)" },
+    Param { name: "fl", ty: "string", required: false, doc: "fields to return, e.g. name,title" },
+    Param { name: "cursor", ty: "string", required: false, doc: "Cổng extension: keyset paging; pass the previous answer's next_cursor (\"*\" to start)" },
 ];
 
 const ACCEPTED: &[&str] = &[
-    "q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit",
-    "facet.mincount", "include_private", "include_drafts", "include_deleted", "use_default_schema",
-    "fl", "qf", "wt", "bf", "boost", "tie", "defType", "mm", "df", "callback", "_",
+    "q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit", "facet.mincount",
+    "include_private", "include_drafts", "include_deleted", "use_default_schema", "fl", "qf", "wt", "bf", "boost",
+    "tie", "defType", "mm", "df", "cursor",
 ];
 
-pub const ROWS_MAX: i64 = 1000;
+pub const DEFAULT_SORT: &str = "score desc, metadata_modified desc";
 
-pub fn package_search(ctx: &Ctx, p: Params) -> Result<Value> {
-    let unknown: Vec<String> =
-        p.keys().filter(|k| !ACCEPTED.contains(&k.as_str()) && !k.starts_with("ext_")).map(|k| format!("'{k}'")).collect();
-    if !unknown.is_empty() {
-        return Err(Error::SearchQuery(format!("\"Invalid search parameters: [{}]\"", unknown.join(", "))));
-    }
-    let rows = params::natural(&p, "rows", Some(10))?.unwrap_or(10).min(ROWS_MAX) as usize;
-    let start = params::natural(&p, "start", Some(0))?.unwrap_or(0) as usize;
-    let facet_fields: Vec<String> = params::list(&p, "facet.field")?
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    let facet_limit = match p.get("facet.limit").and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))) {
-        Some(n) if n < 0 => usize::MAX,
-        Some(n) => n as usize,
-        None => 50,
-    };
-    let facet_mincount = params::natural(&p, "facet.mincount", Some(1))?.unwrap_or(1) as usize;
-    let include_private = params::boolean(&p, "include_private", false)?;
-    let include_drafts = params::boolean(&p, "include_drafts", false)?;
-    let q = params::text(&p, "q")?.unwrap_or_default();
-    let mut filters: Vec<String> = params::text(&p, "fq")?.into_iter().collect();
-    filters.extend(params::list(&p, "fq_list")?.unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_string)));
-    let sort = params::text(&p, "sort")?.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "score desc, metadata_modified desc".into());
-    let sort_keys = parse_sort(&sort)?;
-
-    let mut found: Vec<Package> = ctx.cat.db.read(|c| {
-        let readable_orgs = if include_private { authz::organizations_with_role(c, ctx.actor, Role::Member)? } else { vec![] };
-        let rows: Vec<PackageRow> = packages::table
-            .filter(packages::state.eq("active").or(packages::state.eq("draft")))
-            .select(PackageRow::as_select())
-            .load(c)?;
-        let visible: Vec<PackageRow> = rows
-            .into_iter()
-            .filter(|r| {
-                let may_private = !r.private
-                    || include_private
-                        && (ctx.actor.is_sysadmin() || r.owner_org.as_ref().is_some_and(|o| readable_orgs.contains(o)));
-                let may_draft = r.state == "active"
-                    || include_drafts && (ctx.actor.is_sysadmin() || r.creator_user_id.as_deref() == ctx.actor.user_id());
-                may_private && may_draft
-            })
-            .collect();
-        Ok::<_, Error>(package_dicts(c, visible)?)
-    })?;
-
-    let words: Vec<String> = query_words(&q);
-    found.retain(|pkg| words.iter().all(|w| haystack(pkg).contains(w)) && filters.iter().all(|f| matches_fq(pkg, f)));
-    found.sort_by(|a, b| {
-        for (field, desc) in &sort_keys {
-            let (x, y) = (sort_value(a, field), sort_value(b, field));
-            let ord = if *desc { y.cmp(&x) } else { x.cmp(&y) };
-            if ord != std::cmp::Ordering::Equal {
-                return ord;
-            }
-        }
-        std::cmp::Ordering::Equal
-    });
-
-    let mut facets = Map::new();
-    let mut search_facets = Map::new();
-    for field in &facet_fields {
-        let (counts, items) = facet(&found, field, facet_limit, facet_mincount);
-        facets.insert(field.clone(), counts);
-        search_facets.insert(field.clone(), json!({"title": field, "items": items}));
-    }
-    let count = found.len();
-    let page: Vec<Package> = found.into_iter().skip(start).take(rows).collect();
-    let fl: Vec<String> = params::text(&p, "fl")?
-        .map(|s| s.split([',', ' ']).filter(|f| !f.is_empty()).map(str::to_string).collect())
-        .unwrap_or_default();
-    let results: Vec<Value> = page
-        .iter()
-        .map(|pkg| {
-            let v = to_value(pkg)?;
-            if fl.is_empty() {
-                return Ok(v);
-            }
-            let m = v.as_object().cloned().unwrap_or_default();
-            Ok(Value::Object(m.into_iter().filter(|(k, _)| fl.contains(k)).collect()))
-        })
-        .collect::<Result<_>>()?;
-    Ok(json!({"count": count, "facets": facets, "results": results, "sort": sort, "search_facets": search_facets}))
+/// A checked package_search request.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub q: String,
+    pub fq: Vec<String>,
+    /// (field, descending), as given (the engine rejects fields it cannot sort by).
+    pub sort: Vec<(String, bool)>,
+    pub sort_text: String,
+    pub rows: usize,
+    pub start: usize,
+    pub facet_fields: Vec<String>,
+    /// `None`: all values.
+    pub facet_limit: Option<usize>,
+    pub facet_mincount: u64,
+    pub cursor: Option<String>,
 }
 
-fn parse_sort(sort: &str) -> Result<Vec<(String, bool)>> {
+/// What the caller may see. Private datasets: members of their organization and sysadmins;
+/// drafts: their creator and sysadmins; deleted: sysadmins who ask.
+#[derive(Debug, Clone, Default)]
+pub struct Visibility {
+    pub sysadmin: bool,
+    pub user_id: Option<String>,
+    /// Organizations whose private datasets the caller asked for and may read.
+    pub private_orgs: Vec<String>,
+    pub include_private: bool,
+    pub include_drafts: bool,
+    pub include_deleted: bool,
+}
+
+/// What a searcher finds: stored package_show dicts and raw facet counts.
+#[derive(Debug, Clone, Default)]
+pub struct SearchHits {
+    pub count: usize,
+    pub results: Vec<Value>,
+    /// field → (value, count), by count descending.
+    pub facets: Vec<(String, Vec<(String, u64)>)>,
+    pub next_cursor: Option<String>,
+}
+
+/// A search engine over the catalogue's datasets.
+pub trait Searcher: Send + Sync {
+    fn search(&self, cat: &Catalogue, req: &SearchRequest, vis: &Visibility) -> Result<SearchHits>;
+}
+
+pub fn parse_sort(sort: &str) -> Result<Vec<(String, bool)>> {
     sort.split(',')
+        .filter(|p| !p.trim().is_empty())
         .map(|part| {
             let mut it = part.split_whitespace();
             let field = it.next().unwrap_or("").to_string();
-            let desc = match it.next().unwrap_or("asc") {
+            let desc = match it.next().unwrap_or("asc").to_ascii_lowercase().as_str() {
                 "asc" => false,
                 "desc" => true,
-                _ => return Err(Error::SearchQuery(format!("\"Invalid sort: {sort}\""))),
+                _ => return Err(Error::SearchQuery("'Invalid \"sort\" parameter'".into())),
             };
+            if it.next().is_some() {
+                return Err(Error::SearchQuery("'Invalid \"sort\" parameter'".into()));
+            }
             Ok((field, desc))
         })
         .collect()
 }
 
-fn sort_value(p: &Package, field: &str) -> String {
-    match field {
-        "metadata_modified" => p.metadata_modified.clone(),
-        "metadata_created" => p.metadata_created.clone(),
-        "name" => p.name.clone(),
-        "title" | "title_string" => p.title.clone().unwrap_or_default().to_lowercase(),
-        "id" => p.id.clone(),
-        _ => String::new(),
+/// Checks CKAN's parameters (unknown ones are a Search Query Error, as in CKAN).
+pub fn parse_request(p: &Params, rows_max: usize) -> Result<SearchRequest> {
+    let unknown: Vec<String> =
+        p.keys().filter(|k| !ACCEPTED.contains(&k.as_str()) && !k.starts_with("ext_")).map(|k| format!("'{k}'")).collect();
+    if !unknown.is_empty() {
+        return Err(Error::SearchQuery(format!("\"Invalid search parameters: [{}]\"", unknown.join(", "))));
     }
-}
-
-fn fold(s: &str) -> String {
-    fold_diacritics(s).to_lowercase()
-}
-
-fn query_words(q: &str) -> Vec<String> {
-    let q = q.trim();
-    if q.is_empty() || q == "*:*" {
-        return vec![];
-    }
-    fold(q).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
-}
-
-fn haystack(p: &Package) -> String {
-    let mut s = format!("{} {} {}", p.name, p.title.clone().unwrap_or_default(), p.notes.clone().unwrap_or_default());
-    for t in &p.tags {
-        s.push(' ');
-        s.push_str(&t.name);
-    }
-    if let Some(o) = &p.organization {
-        s.push(' ');
-        s.push_str(&o.title);
-    }
-    fold(&s)
-}
-
-fn field_values(p: &Package, field: &str) -> Vec<String> {
-    match field {
-        "organization" => p.organization.iter().map(|o| o.name.clone()).collect(),
-        "owner_org" => p.owner_org.iter().cloned().collect(),
-        "groups" => p.groups.iter().map(|g| g.name.clone()).collect(),
-        "tags" => p.tags.iter().map(|t| t.name.clone()).collect(),
-        "res_format" => p.resources.iter().filter_map(|r| r.format.clone()).collect(),
-        "license_id" => vec![p.license_id.clone().unwrap_or_default()],
-        "name" => vec![p.name.clone()],
-        "id" => vec![p.id.clone()],
-        "type" | "dataset_type" => vec![p.type_.clone()],
-        "state" => vec![p.state.clone()],
-        "private" => vec![p.private.to_string()],
-        f => match f.strip_prefix("extras_") {
-            Some(k) => p.extras.iter().filter(|e| e.key == k).map(|e| e.value.clone()).collect(),
-            None => vec![],
+    let rows = (params::natural(p, "rows", Some(10))?.unwrap_or(10) as usize).min(rows_max);
+    let start = params::natural(p, "start", Some(0))?.unwrap_or(0) as usize;
+    let facet_on = params::boolean(p, "facet", true)?;
+    let facet_fields: Vec<String> = if facet_on {
+        params::list(p, "facet.field")?.unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+    } else {
+        vec![]
+    };
+    let facet_limit = match p.get("facet.limit") {
+        None | Some(Value::Null) => Some(50),
+        Some(v) => match v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())) {
+            Some(n) if n < 0 => None,
+            Some(n) => Some(n as usize),
+            None => return Err(crate::FieldErrors::single("facet.limit", "Invalid integer")),
         },
+    };
+    let facet_mincount = params::natural(p, "facet.mincount", Some(1))?.unwrap_or(1) as u64;
+    let q = params::text(p, "q")?.unwrap_or_default();
+    let mut fq: Vec<String> = vec![];
+    match p.get("fq") {
+        Some(Value::Array(list)) => fq.extend(list.iter().filter_map(|v| v.as_str().map(str::to_string))),
+        _ => fq.extend(params::text(p, "fq")?),
     }
+    fq.extend(params::list(p, "fq_list")?.unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_string)));
+    fq.retain(|f| !f.trim().is_empty());
+    let sort_text = params::text(p, "sort")?.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| DEFAULT_SORT.into());
+    let sort = parse_sort(&sort_text)?;
+    let cursor = params::text(p, "cursor")?.filter(|s| !s.is_empty());
+    Ok(SearchRequest { q, fq, sort, sort_text, rows, start, facet_fields, facet_limit, facet_mincount, cursor })
 }
 
-/// One `fq`: space-separated `field:value` terms (optionally negated with `-`), all required.
-fn matches_fq(p: &Package, fq: &str) -> bool {
-    split_terms(fq).iter().all(|term| {
-        let (neg, term) = match term.strip_prefix('-') {
-            Some(t) => (true, t),
-            None => (false, term.strip_prefix('+').unwrap_or(term)),
-        };
-        let Some((field, value)) = term.split_once(':') else { return true };
-        let value = value.trim_matches('"');
-        let hit = if field.starts_with("metadata_") && value.starts_with('[') {
-            let inner = value.trim_start_matches('[').trim_end_matches(']');
-            let (lo, hi) = inner.split_once(" TO ").unwrap_or(("*", "*"));
-            let v = if field == "metadata_created" { &p.metadata_created } else { &p.metadata_modified };
-            let lo = lo.trim_end_matches('Z');
-            let hi = hi.trim_end_matches('Z');
-            (lo == "*" || v.as_str() >= lo) && (hi == "*" || v.as_str() <= hi)
-        } else {
-            value == "*" || field_values(p, field).iter().any(|x| x == value)
-        };
-        hit != neg
+pub fn visibility(ctx: &Ctx, p: &Params) -> Result<Visibility> {
+    let include_private = params::boolean(p, "include_private", false)?;
+    let include_drafts = params::boolean(p, "include_drafts", false)?;
+    let include_deleted = params::boolean(p, "include_deleted", false)?;
+    let private_orgs = if include_private && !ctx.actor.is_sysadmin() {
+        ctx.cat.db.read(|c| authz::organizations_with_role(c, ctx.actor, Role::Member))?
+    } else {
+        vec![]
+    };
+    Ok(Visibility {
+        sysadmin: ctx.actor.is_sysadmin(),
+        user_id: ctx.actor.user_id().map(str::to_string),
+        private_orgs,
+        include_private,
+        include_drafts: include_drafts && !matches!(ctx.actor, Actor::Anonymous),
+        include_deleted: include_deleted && ctx.actor.is_sysadmin(),
     })
 }
 
-/// Splits on spaces outside quotes and brackets; drops bare AND/OR.
-fn split_terms(fq: &str) -> Vec<String> {
-    let mut out = vec![];
-    let mut cur = String::new();
-    let (mut quote, mut depth) = (false, 0);
-    for c in fq.chars() {
-        match c {
-            '"' => quote = !quote,
-            '[' | '{' => depth += 1,
-            ']' | '}' => depth -= 1,
-            _ => {}
-        }
-        if c.is_whitespace() && !quote && depth == 0 {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-        } else {
-            cur.push(c);
-        }
+pub fn package_search(ctx: &Ctx, p: Params) -> Result<Value> {
+    let req = parse_request(&p, ctx.cat.config.search_rows_max)?;
+    let vis = visibility(ctx, &p)?;
+    let searcher = ctx.cat.searcher().ok_or_else(|| Error::Internal("no search engine is installed".into()))?;
+    let hits = searcher.search(ctx.cat, &req, &vis)?;
+    let fl: Vec<String> = params::text(&p, "fl")?
+        .map(|s| s.split([',', ' ']).filter(|f| !f.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    let results: Vec<Value> = if fl.is_empty() {
+        hits.results
+    } else {
+        hits.results
+            .into_iter()
+            .map(|v| Value::Object(v.as_object().into_iter().flatten().filter(|(k, _)| fl.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()))
+            .collect()
+    };
+    let mut facets = Map::new();
+    let mut search_facets = Map::new();
+    for (field, counts) in &hits.facets {
+        let names: Vec<&str> = counts.iter().map(|(v, _)| v.as_str()).collect();
+        let display = display_names(ctx, field, &names)?;
+        facets.insert(field.clone(), Value::Object(counts.iter().map(|(v, c)| (v.clone(), json!(c))).collect()));
+        let mut items: Vec<(String, String, u64)> =
+            counts.iter().zip(display).map(|((v, c), d)| (v.clone(), d, *c)).collect();
+        // CKAN lists search_facets items by display name, descending (ties keep count order).
+        items.sort_by(|a, b| b.1.cmp(&a.1));
+        let items: Vec<Value> = items.into_iter().map(|(n, d, c)| json!({"name": n, "display_name": d, "count": c})).collect();
+        search_facets.insert(field.clone(), json!({"title": field, "items": items}));
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    let mut out = json!({
+        "count": hits.count,
+        "facets": facets,
+        "results": results,
+        "sort": req.sort_text,
+        "search_facets": search_facets,
+    });
+    if let (Some(next), Some(m)) = (hits.next_cursor, out.as_object_mut()) {
+        m.insert("next_cursor".into(), Value::String(next));
     }
-    out.retain(|t| t != "AND" && t != "OR");
-    out
+    Ok(out)
 }
 
-fn facet(found: &[Package], field: &str, limit: usize, mincount: usize) -> (Value, Value) {
-    let mut counts: Vec<(String, String, usize)> = vec![];
-    for p in found {
-        let mut vals = field_values(p, field);
-        vals.sort();
-        vals.dedup();
-        for v in vals {
-            match counts.iter_mut().find(|(n, _, _)| *n == v) {
-                Some(e) => e.2 += 1,
-                None => {
-                    let display = facet_display(p, field, &v);
-                    counts.push((v, display, 1));
-                }
-            }
-        }
-    }
-    counts.retain(|c| c.2 >= mincount);
-    counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-    counts.truncate(limit);
-    let facets: Map<String, Value> = counts.iter().map(|(n, _, c)| (n.clone(), json!(c))).collect();
-    let mut items = counts.clone();
-    // CKAN orders search_facets items by display name, descending.
-    items.sort_by(|a, b| b.1.cmp(&a.1));
-    let items: Vec<Value> = items.into_iter().map(|(n, d, c)| json!({"name": n, "display_name": d, "count": c})).collect();
-    (Value::Object(facets), Value::Array(items))
-}
-
-fn facet_display(p: &Package, field: &str, value: &str) -> String {
+/// Facet values as people read them: organization and group titles, licence titles.
+fn display_names(ctx: &Ctx, field: &str, values: &[&str]) -> Result<Vec<String>> {
     match field {
-        "organization" => p.organization.as_ref().map(|o| display_name(&o.title, &o.name)).unwrap_or_else(|| value.into()),
-        "groups" => p.groups.iter().find(|g| g.name == value).map(|g| g.display_name.clone()).unwrap_or_else(|| value.into()),
-        "license_id" => crate::license::find(value).map(|l| l.title.clone()).unwrap_or_else(|| value.into()),
-        _ => value.to_string(),
+        "organization" | "groups" => {
+            let rows: Vec<(String, String)> = ctx.cat.db.read(|c| {
+                groups::table.filter(groups::name.eq_any(values)).select((groups::name, groups::title)).load(c)
+            })?;
+            Ok(values
+                .iter()
+                .map(|v| {
+                    rows.iter().find(|(n, _)| n == v).map(|(n, t)| super::load::display_name(t, n)).unwrap_or_else(|| v.to_string())
+                })
+                .collect())
+        }
+        "license_id" => Ok(values.iter().map(|v| crate::license::find(v).map(|l| l.title.clone()).unwrap_or_else(|| v.to_string())).collect()),
+        _ => Ok(values.iter().map(|v| v.to_string()).collect()),
     }
 }

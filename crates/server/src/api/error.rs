@@ -62,6 +62,9 @@ impl ApiError {
                     StatusCode::BAD_REQUEST,
                     Envelope(typed("Search Query Error", format!("Search Query is invalid: {m}"))),
                 ),
+                CatError::Search(m) => {
+                    (StatusCode::CONFLICT, Envelope(typed("Search Error", format!("Search error: {m}"))))
+                }
                 CatError::BadRequest(m) => (StatusCode::BAD_REQUEST, Bare(format!("Bad request: {m}"))),
                 CatError::Database(err) => {
                     tracing::error!(error = %err, "database error");

@@ -65,11 +65,17 @@ macro_rules! both_backends {
     ($sqlite:ident, $postgres:ident, |$srv:ident| $body:block) => {
         #[test]
         fn $sqlite() {
-            $crate::common::run_on($crate::common::Backend::Sqlite, |$srv: &$crate::common::TestServer| $body);
+            $crate::common::run_on(
+                $crate::common::Backend::Sqlite,
+                |$srv: &$crate::common::TestServer| $body,
+            );
         }
         #[test]
         fn $postgres() {
-            $crate::common::run_on($crate::common::Backend::Postgres, |$srv: &$crate::common::TestServer| $body);
+            $crate::common::run_on(
+                $crate::common::Backend::Postgres,
+                |$srv: &$crate::common::TestServer| $body,
+            );
         }
     };
 }
@@ -90,14 +96,19 @@ pub fn for_each_backend(mut f: impl FnMut(&TestServer)) {
 }
 
 pub fn skip_postgres_requested() -> bool {
-    std::env::var("CONG_SKIP_POSTGRES").map(|v| v == "1").unwrap_or(false)
+    std::env::var("CONG_SKIP_POSTGRES")
+        .map(|v| v == "1")
+        .unwrap_or(false)
 }
 
 /// A random lowercase hex string (16 digits), unique per call.
 pub fn random_hex() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = RandomState::new().build_hasher();
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     h.write_u128(nanos);
     h.write_u32(std::process::id());
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
@@ -125,7 +136,8 @@ fn psql(url: &str, sql: &str) -> Result<Output, String> {
 
 impl PgSchema {
     pub fn create() -> Result<PgSchema, String> {
-        let base_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
+        let base_url =
+            std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
         let schema = format!("cong_t_{}", random_hex());
         let out = psql(&base_url, &format!("CREATE SCHEMA {schema}"))?;
         if !out.status.success() {
@@ -139,14 +151,24 @@ impl PgSchema {
 
     /// The database URL with `search_path` set to this schema (libpq `options`).
     pub fn url(&self) -> String {
-        let sep = if self.base_url.contains('?') { '&' } else { '?' };
-        format!("{}{}options=-csearch_path%3D{}", self.base_url, sep, self.schema)
+        let sep = if self.base_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{}options=-csearch_path%3D{}",
+            self.base_url, sep, self.schema
+        )
     }
 }
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        match psql(&self.base_url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)) {
+        match psql(
+            &self.base_url,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema),
+        ) {
             Ok(out) if out.status.success() => {}
             Ok(out) => eprintln!(
                 "warning: could not drop schema {}: {}",
@@ -207,7 +229,10 @@ pub fn urlencode(pairs: &[(String, String)]) -> String {
 }
 
 fn owned_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,7 +273,10 @@ impl TestServer {
     }
 
     fn start_inner(backend: Backend, may_skip: bool) -> Option<TestServer> {
-        let dir = tempfile::Builder::new().prefix("cong-test-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("cong-test-")
+            .tempdir()
+            .expect("temp dir");
         std::fs::create_dir_all(dir.path().join("data")).expect("create data dir");
 
         let pg = match backend {
@@ -289,7 +317,14 @@ impl TestServer {
         };
 
         srv.cli_ok(&["migrate"]);
-        srv.admin_id = srv.cli_ok(&["user", "add", ADMIN_NAME, "--email", ADMIN_EMAIL, "--sysadmin"]);
+        srv.admin_id = srv.cli_ok(&[
+            "user",
+            "add",
+            ADMIN_NAME,
+            "--email",
+            ADMIN_EMAIL,
+            "--sysadmin",
+        ]);
         srv.admin_token = srv.cli_ok(&["token", "create", ADMIN_NAME]);
         assert!(
             !srv.admin_token.is_empty() && !srv.admin_token.contains(char::is_whitespace),
@@ -310,7 +345,10 @@ impl TestServer {
 
     /// The global options pointing `cong` at this server's data dir and database.
     fn global_args(&self) -> Vec<String> {
-        let mut args = vec!["--data-dir".to_string(), self.data_dir().display().to_string()];
+        let mut args = vec![
+            "--data-dir".to_string(),
+            self.data_dir().display().to_string(),
+        ];
         if let Some(url) = &self.database_url {
             args.push("--database-url".to_string());
             args.push(url.clone());
@@ -325,6 +363,7 @@ impl TestServer {
             .env_remove("CONG_DATABASE_URL")
             .env_remove("CONG_SITE_URL")
             .env_remove("CONG_CONFIG")
+            .env("NO_COLOR", "1")
             .args(self.global_args())
             .stdin(Stdio::null());
         cmd
@@ -450,8 +489,15 @@ impl TestServer {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // The readers end when the process's pipes close; don't hang if a grandchild keeps them.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.readers.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         for h in self.readers.drain(..) {
-            let _ = h.join();
+            if h.is_finished() {
+                let _ = h.join();
+            }
         }
     }
 
@@ -461,11 +507,17 @@ impl TestServer {
     }
 
     pub fn stdout(&self) -> String {
-        self.stdout_log.lock().map(|s| s.clone()).unwrap_or_default()
+        self.stdout_log
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
     }
 
     pub fn stderr(&self) -> String {
-        self.stderr_log.lock().map(|s| s.clone()).unwrap_or_default()
+        self.stderr_log
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
     }
 
     // ------------------------------------------------------------------ HTTP
@@ -501,7 +553,9 @@ impl TestServer {
         if let Some((bytes, content_type)) = body {
             req = req.header("Content-Type", content_type).body(bytes);
         }
-        let resp = req.send().map_err(|e| format!("request failed: {url}: {e}"))?;
+        let resp = req
+            .send()
+            .map_err(|e| format!("request failed: {url}: {e}"))?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
@@ -509,8 +563,15 @@ impl TestServer {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = resp.bytes().map_err(|e| format!("reading body of {url}: {e}"))?.to_vec();
-        Ok(Reply { status, content_type, body })
+        let body = resp
+            .bytes()
+            .map_err(|e| format!("reading body of {url}: {e}"))?
+            .to_vec();
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
     }
 
     fn request_or_panic(
@@ -523,13 +584,22 @@ impl TestServer {
     ) -> Reply {
         match self.request(method, path, query, body, token) {
             Ok(r) => r,
-            Err(e) => panic!("{e}\n--- server stderr ---\n{}", truncate(&self.stderr(), 5000)),
+            Err(e) => panic!(
+                "{e}\n--- server stderr ---\n{}",
+                truncate(&self.stderr(), 5000)
+            ),
         }
     }
 
     /// `GET /api/3/action/ACTION?query`, answer parsed as JSON.
     pub fn get(&self, action: &str, query: &[(&str, &str)], token: Option<&str>) -> (u16, Value) {
-        let r = self.request_or_panic("GET", &Self::action_path(action), &owned_pairs(query), None, token);
+        let r = self.request_or_panic(
+            "GET",
+            &Self::action_path(action),
+            &owned_pairs(query),
+            None,
+            token,
+        );
         let v = r.json_or_panic(&format!("GET {action}"));
         (r.status, v)
     }
@@ -549,7 +619,12 @@ impl TestServer {
     }
 
     /// `POST /api/3/action/ACTION` with a urlencoded form body, answer parsed as JSON.
-    pub fn post_form(&self, action: &str, form: &[(&str, &str)], token: Option<&str>) -> (u16, Value) {
+    pub fn post_form(
+        &self,
+        action: &str,
+        form: &[(&str, &str)],
+        token: Option<&str>,
+    ) -> (u16, Value) {
         let bytes = urlencode(&owned_pairs(form)).into_bytes();
         let r = self.request_or_panic(
             "POST",
@@ -564,8 +639,20 @@ impl TestServer {
 
     /// `POST /api/3/action/ACTION` with arbitrary bytes; the raw answer (panics only on transport
     /// errors — use [`request`] to see those).
-    pub fn post_raw(&self, action: &str, bytes: Vec<u8>, content_type: &str, token: Option<&str>) -> Reply {
-        self.request_or_panic("POST", &Self::action_path(action), &[], Some((bytes, content_type)), token)
+    pub fn post_raw(
+        &self,
+        action: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        token: Option<&str>,
+    ) -> Reply {
+        self.request_or_panic(
+            "POST",
+            &Self::action_path(action),
+            &[],
+            Some((bytes, content_type)),
+            token,
+        )
     }
 
     /// The admin's token, for brevity.
@@ -576,13 +663,21 @@ impl TestServer {
     /// `result` of a successful action, or a panic showing the whole answer.
     pub fn ok(&self, (status, body): (u16, Value)) -> Value {
         assert_eq!(status, 200, "expected success, got HTTP {status}: {body:#}");
-        assert_eq!(body["success"], Value::Bool(true), "expected success: {body:#}");
+        assert_eq!(
+            body["success"],
+            Value::Bool(true),
+            "expected success: {body:#}"
+        );
         body.get("result").cloned().unwrap_or(Value::Null)
     }
 
     /// Creates an organization (as admin) and returns its dict.
     pub fn create_org(&self, name: &str) -> Value {
-        self.ok(self.post("organization_create", &serde_json::json!({"name": name, "title": name}), self.admin()))
+        self.ok(self.post(
+            "organization_create",
+            &serde_json::json!({"name": name, "title": name}),
+            self.admin(),
+        ))
     }
 
     /// Creates a dataset (as admin) in `org` and returns its dict.
@@ -624,5 +719,8 @@ fn tail(s: &str, max: usize) -> String {
 
 /// Reads a fixture file from `tests/data/`.
 pub fn data_file(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("data")
+        .join(name)
 }

@@ -1,0 +1,275 @@
+//! From the parsed CKAN/Solr syntax tree to tantivy queries over the index schema, with
+//! Vietnamese-aware text matching and exact-diacritic boosts.
+
+use crate::analyzer::{self, nfc};
+use crate::query::{Node, Value};
+use crate::schema::{Fields, DATE_FIELDS, NUMBER_FIELDS, STRING_FIELDS};
+use catalogue::dict::parse_ckan_time;
+use std::ops::Bound;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, ExistsQuery, Occur, PhraseQuery, Query,
+    RangeQuery, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DateTime, Term};
+
+/// How a field is matched.
+enum Kind {
+    /// Full text: (folded field, exact field, stemmed field?) and their boosts.
+    Text(&'static [(&'static str, &'static str, f32)]),
+    Str(&'static str),
+    Date(&'static str),
+    Number(&'static str),
+    Extra(String),
+}
+
+/// Default search fields for bare words, CKAN's `name^4 title^4 tags^2 groups^2 text`, each
+/// twice: folded, and exact with a higher boost so "Đà Nẵng" ranks exact matches first.
+const DEFAULT: &[(&str, &str, f32)] = &[
+    ("name_text", "name_text_exact", 4.0),
+    ("title", "title_exact", 4.0),
+    ("text", "text_exact", 1.0),
+];
+
+fn text_kind(field: &str) -> Option<Kind> {
+    const TITLE: &[(&str, &str, f32)] = &[("title", "title_exact", 1.0)];
+    const NOTES: &[(&str, &str, f32)] = &[("notes", "notes_exact", 1.0)];
+    const TEXT: &[(&str, &str, f32)] = &[("text", "text_exact", 1.0)];
+    const RES_NAME: &[(&str, &str, f32)] = &[("res_name", "res_name_exact", 1.0)];
+    const RES_DESC: &[(&str, &str, f32)] = &[("res_description", "res_description_exact", 1.0)];
+    const AUTHOR: &[(&str, &str, f32)] = &[("author", "author_exact", 1.0)];
+    const MAINTAINER: &[(&str, &str, f32)] = &[("maintainer", "maintainer_exact", 1.0)];
+    Some(Kind::Text(match field {
+        "title" => TITLE,
+        "notes" => NOTES,
+        "text" => TEXT,
+        "res_name" => RES_NAME,
+        "res_description" => RES_DESC,
+        "author" => AUTHOR,
+        "maintainer" => MAINTAINER,
+        _ => return None,
+    }))
+}
+
+fn kind_of(field: Option<&str>) -> Result<Kind, String> {
+    let Some(field) = field else { return Ok(Kind::Text(DEFAULT)) };
+    let field = match field {
+        "dataset_type" => "type",
+        "urls" | "url" => "res_url",
+        f => f,
+    };
+    if let Some(k) = text_kind(field) {
+        return Ok(k);
+    }
+    if let Some(s) = STRING_FIELDS.iter().find(|s| **s == field) {
+        return Ok(Kind::Str(s));
+    }
+    if let Some(d) = DATE_FIELDS.iter().find(|s| **s == field) {
+        return Ok(Kind::Date(d));
+    }
+    if let Some(n) = NUMBER_FIELDS.iter().find(|s| **s == field) {
+        return Ok(Kind::Number(n));
+    }
+    if let Some(key) = field.strip_prefix("extras_").filter(|k| !k.is_empty()) {
+        return Ok(Kind::Extra(key.to_string()));
+    }
+    Err(format!("undefined field {field}"))
+}
+
+pub struct QueryBuilder<'a> {
+    pub fields: &'a Fields,
+    folded: TextAnalyzer,
+    exact: TextAnalyzer,
+    stemmed: TextAnalyzer,
+}
+
+type Q = Box<dyn Query>;
+
+impl<'a> QueryBuilder<'a> {
+    pub fn new(fields: &'a Fields) -> Self {
+        QueryBuilder { fields, folded: analyzer::folded(), exact: analyzer::exact(), stemmed: analyzer::stemmed() }
+    }
+
+    fn field(&self, name: &str) -> Result<Field, String> {
+        self.fields.get(name).ok_or_else(|| format!("undefined field {name}"))
+    }
+
+    pub fn build(&mut self, node: &Node) -> Result<Q, String> {
+        Ok(match node {
+            Node::All => Box::new(AllQuery),
+            Node::Or(alts) => {
+                let qs = alts.iter().map(|n| self.build(n).map(|q| (Occur::Should, q))).collect::<Result<Vec<_>, _>>()?;
+                Box::new(BooleanQuery::new(qs))
+            }
+            Node::And(clauses) => {
+                let mut qs = vec![];
+                for (must, n) in clauses {
+                    qs.push((if *must { Occur::Must } else { Occur::MustNot }, self.build(n)?));
+                }
+                // A query of only negations means "everything but".
+                if qs.iter().all(|(o, _)| *o == Occur::MustNot) {
+                    qs.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Box::new(BooleanQuery::new(qs))
+            }
+            Node::Match { field, value } => self.matching(kind_of(field.as_deref())?, value)?,
+        })
+    }
+
+    fn matching(&mut self, kind: Kind, value: &Value) -> Result<Q, String> {
+        match kind {
+            Kind::Text(fields) => self.text(fields, value),
+            Kind::Str(name) => self.string(self.field(name)?, value, |f, s| Term::from_field_text(f, s)),
+            Kind::Extra(key) => {
+                let f = self.fields.extras;
+                let path = key.clone();
+                let make = move |field: Field, s: &str| {
+                    let mut t = Term::from_field_json_path(field, &path, false);
+                    t.append_type_and_str(s);
+                    t
+                };
+                match value {
+                    Value::Any => Ok(Box::new(ExistsQuery::new(format!("extras.{key}"), false))),
+                    Value::Prefix(_) => Err("wildcards are not supported on extras".into()),
+                    _ => self.string(f, value, make),
+                }
+            }
+            Kind::Date(name) => self.date(self.field(name)?, name, value),
+            Kind::Number(name) => self.number(self.field(name)?, name, value),
+        }
+    }
+
+    /// Tokens of `s` under each analysis.
+    fn analyse(&mut self, s: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+        (analyzer::tokens(&mut self.folded, s), analyzer::tokens(&mut self.exact, s), analyzer::tokens(&mut self.stemmed, s))
+    }
+
+    fn terms_query(field: Field, tokens: &[String]) -> Option<Q> {
+        match tokens {
+            [] => None,
+            [one] => Some(Box::new(TermQuery::new(Term::from_field_text(field, one), IndexRecordOption::WithFreqs))),
+            many => Some(Box::new(PhraseQuery::new(many.iter().map(|t| Term::from_field_text(field, t)).collect()))),
+        }
+    }
+
+    fn text(&mut self, fields: &[(&str, &str, f32)], value: &Value) -> Result<Q, String> {
+        let text = match value {
+            Value::Word(w) | Value::Phrase(w) => w.clone(),
+            Value::Any => return Ok(Box::new(AllQuery)),
+            Value::Prefix(p) => {
+                let folded = analyzer::tokens(&mut self.folded, p);
+                let Some(last) = folded.last() else { return Ok(Box::new(EmptyQuery)) };
+                let mut alts: Vec<Q> = vec![];
+                for (f, _, boost) in fields {
+                    let re = format!("{}.*", regex_escape(last));
+                    let q = RegexQuery::from_pattern(&re, self.field(f)?).map_err(|e| e.to_string())?;
+                    alts.push(Box::new(BoostQuery::new(Box::new(q), *boost)));
+                }
+                return Ok(Box::new(DisjunctionMaxQuery::new(alts)));
+            }
+            Value::Range { .. } => return Err("ranges are not supported on text fields".into()),
+        };
+        let (folded, exact, stemmed) = self.analyse(&text);
+        if folded.is_empty() {
+            return Ok(Box::new(EmptyQuery));
+        }
+        let mut alts: Vec<Q> = vec![];
+        for (f, fx, boost) in fields {
+            if let Some(q) = Self::terms_query(self.field(f)?, &folded) {
+                alts.push(Box::new(BoostQuery::new(q, *boost)));
+            }
+            if let Some(q) = Self::terms_query(self.field(fx)?, &exact) {
+                alts.push(Box::new(BoostQuery::new(q, boost * 1.5)));
+            }
+        }
+        // English stemming on the catch-all text: "schools" finds "school".
+        if fields.iter().any(|(f, _, _)| *f == "text") {
+            if let Some(q) = Self::terms_query(self.field("text_en")?, &stemmed) {
+                alts.push(Box::new(BoostQuery::new(q, 0.5)));
+            }
+        }
+        Ok(Box::new(DisjunctionMaxQuery::new(alts)))
+    }
+
+    fn string(&self, field: Field, value: &Value, term: impl Fn(Field, &str) -> Term) -> Result<Q, String> {
+        Ok(match value {
+            Value::Word(w) | Value::Phrase(w) => {
+                Box::new(TermQuery::new(term(field, &nfc(w)), IndexRecordOption::Basic))
+            }
+            Value::Prefix(p) => {
+                Box::new(RegexQuery::from_pattern(&format!("{}.*", regex_escape(&nfc(p))), field).map_err(|e| e.to_string())?)
+            }
+            Value::Any => Box::new(AllQuery),
+            Value::Range { lo, hi, lo_inclusive, hi_inclusive } => {
+                let b = |v: &Option<String>, inc: bool| match v {
+                    None => Bound::Unbounded,
+                    Some(s) if inc => Bound::Included(term(field, s)),
+                    Some(s) => Bound::Excluded(term(field, s)),
+                };
+                Box::new(RangeQuery::new(b(lo, *lo_inclusive), b(hi, *hi_inclusive)))
+            }
+        })
+    }
+
+    fn date(&self, field: Field, name: &str, value: &Value) -> Result<Q, String> {
+        let parse = |s: &str| {
+            parse_ckan_time(s)
+                .map(|t| DateTime::from_timestamp_micros(t.and_utc().timestamp_micros()))
+                .ok_or_else(|| format!("invalid date for {name}: {s}"))
+        };
+        match value {
+            Value::Any => Ok(Box::new(ExistsQuery::new(name.to_string(), false))),
+            Value::Word(w) | Value::Phrase(w) => {
+                let d = parse(w)?;
+                Ok(Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_date(field, d)),
+                    Bound::Included(Term::from_field_date(field, d)),
+                )))
+            }
+            Value::Range { lo, hi, lo_inclusive, hi_inclusive } => {
+                let b = |v: &Option<String>, inc: bool| -> Result<Bound<Term>, String> {
+                    Ok(match v {
+                        None => Bound::Unbounded,
+                        Some(s) if inc => Bound::Included(Term::from_field_date(field, parse(s)?)),
+                        Some(s) => Bound::Excluded(Term::from_field_date(field, parse(s)?)),
+                    })
+                };
+                Ok(Box::new(RangeQuery::new(b(lo, *lo_inclusive)?, b(hi, *hi_inclusive)?)))
+            }
+            Value::Prefix(_) => Err(format!("wildcards are not supported on {name}")),
+        }
+    }
+
+    fn number(&self, field: Field, name: &str, value: &Value) -> Result<Q, String> {
+        let parse = |s: &str| s.trim().parse::<u64>().map_err(|_| format!("invalid number for {name}: {s}"));
+        match value {
+            Value::Any => Ok(Box::new(ExistsQuery::new(name.to_string(), false))),
+            Value::Word(w) | Value::Phrase(w) => {
+                Ok(Box::new(TermQuery::new(Term::from_field_u64(field, parse(w)?), IndexRecordOption::Basic)))
+            }
+            Value::Range { lo, hi, lo_inclusive, hi_inclusive } => {
+                let b = |v: &Option<String>, inc: bool| -> Result<Bound<Term>, String> {
+                    Ok(match v {
+                        None => Bound::Unbounded,
+                        Some(s) if inc => Bound::Included(Term::from_field_u64(field, parse(s)?)),
+                        Some(s) => Bound::Excluded(Term::from_field_u64(field, parse(s)?)),
+                    })
+                };
+                Ok(Box::new(RangeQuery::new(b(lo, *lo_inclusive)?, b(hi, *hi_inclusive)?)))
+            }
+            Value::Prefix(_) => Err(format!("wildcards are not supported on {name}")),
+        }
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"@<>".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

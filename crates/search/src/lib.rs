@@ -1,0 +1,15 @@
+//! Cổng's dataset search: a tantivy index of package_show dicts, Vietnamese-aware analysis,
+//! the CKAN/Solr query subset, facets, sorting and paging. Kept current by tailing the
+//! catalogue's change feed; knows nothing of HTTP or SQL.
+
+pub mod aliases;
+pub mod analyzer;
+mod build_query;
+mod document;
+pub mod engine;
+pub mod error;
+pub mod query;
+pub mod schema;
+
+pub use engine::{Engine, Opened};
+pub use error::Error;
