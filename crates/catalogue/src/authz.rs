@@ -36,7 +36,9 @@ impl Role {
 
 /// The actor's role in an organization or group (none for anonymous or non-members).
 pub fn role_in(conn: &mut AnyConnection, actor: &Actor, group_id: &str) -> Result<Option<Role>> {
-    let Some(user_id) = actor.user_id() else { return Ok(None) };
+    let Some(user_id) = actor.user_id() else {
+        return Ok(None);
+    };
     let caps: Vec<String> = members::table
         .filter(members::group_id.eq(group_id))
         .filter(members::table_name.eq("user"))
@@ -48,13 +50,24 @@ pub fn role_in(conn: &mut AnyConnection, actor: &Actor, group_id: &str) -> Resul
 }
 
 /// Whether the actor holds at least `min` in the group, or is a sysadmin.
-pub fn has_role(conn: &mut AnyConnection, actor: &Actor, group_id: &str, min: Role) -> Result<bool> {
+pub fn has_role(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    group_id: &str,
+    min: Role,
+) -> Result<bool> {
     Ok(actor.is_sysadmin() || role_in(conn, actor, group_id)?.is_some_and(|r| r >= min))
 }
 
 /// Ids of the active organizations where the actor holds at least `min`.
-pub fn organizations_with_role(conn: &mut AnyConnection, actor: &Actor, min: Role) -> Result<Vec<String>> {
-    let Some(user_id) = actor.user_id() else { return Ok(vec![]) };
+pub fn organizations_with_role(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    min: Role,
+) -> Result<Vec<String>> {
+    let Some(user_id) = actor.user_id() else {
+        return Ok(vec![]);
+    };
     let rows: Vec<(String, String)> = members::table
         .inner_join(groups::table)
         .filter(members::table_name.eq("user"))
@@ -93,7 +106,10 @@ pub fn check_read_package(conn: &mut AnyConnection, actor: &Actor, pkg: &Package
     if can_read_package(conn, actor, pkg)? {
         Ok(())
     } else {
-        Err(Error::denied(actor.name(), &format!("read package {}", pkg.id)))
+        Err(Error::denied(
+            actor.name(),
+            &format!("read package {}", pkg.id),
+        ))
     }
 }
 
@@ -109,11 +125,19 @@ pub fn can_edit_package(conn: &mut AnyConnection, actor: &Actor, pkg: &PackageRo
     }
 }
 
-pub fn check_edit_package(conn: &mut AnyConnection, actor: &Actor, pkg: &PackageRow, what: &str) -> Result<()> {
+pub fn check_edit_package(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    pkg: &PackageRow,
+    what: &str,
+) -> Result<()> {
     if can_edit_package(conn, actor, pkg)? {
         Ok(())
     } else {
-        Err(Error::denied(actor.name(), &format!("{what} package {}", pkg.id)))
+        Err(Error::denied(
+            actor.name(),
+            &format!("{what} package {}", pkg.id),
+        ))
     }
 }
 

@@ -43,7 +43,9 @@ pub struct DemoReport {
 
 fn run(cat: &Catalogue, action: &str, params: Value) -> Result<Value> {
     let a = actions::find(action).ok_or_else(|| Error::Internal(format!("no action {action}")))?;
-    let Value::Object(p) = params else { return Err(Error::Internal("params must be an object".into())) };
+    let Value::Object(p) = params else {
+        return Err(Error::Internal("params must be an object".into()));
+    };
     actions::call(cat, &Actor::System, a, p)
 }
 
@@ -57,32 +59,48 @@ pub fn load_demo(cat: &Catalogue) -> Result<DemoReport> {
         .map_err(|e| Error::Internal(format!("demo organizations: {e}")))?;
     let groups: Vec<Group> = serde_json::from_str(include_str!("../demo/groups.json"))
         .map_err(|e| Error::Internal(format!("demo groups: {e}")))?;
-    let datasets: Vec<Map<String, Value>> = serde_json::from_str(include_str!("../demo/datasets.json"))
-        .map_err(|e| Error::Internal(format!("demo datasets: {e}")))?;
+    let datasets: Vec<Map<String, Value>> =
+        serde_json::from_str(include_str!("../demo/datasets.json"))
+            .map_err(|e| Error::Internal(format!("demo datasets: {e}")))?;
     let mut report = DemoReport::default();
     for o in orgs {
         if exists_group(cat, &o.name)? {
             continue;
         }
-        let mut extras = vec![json!({"key": "loai_co_quan", "value": o.kind}), json!({"key": "ten_tieng_anh", "value": o.title_en})];
+        let mut extras = vec![
+            json!({"key": "loai_co_quan", "value": o.kind}),
+            json!({"key": "ten_tieng_anh", "value": o.title_en}),
+        ];
         if let Some(code) = o.code {
             extras.push(json!({"key": "ma_dvhc", "value": code}));
         }
         if !o.merged_from.is_empty() {
             extras.push(json!({"key": "hop_nhat_tu", "value": o.merged_from.join("; ")}));
         }
-        run(cat, "organization_create", json!({"name": o.name, "title": o.title, "description": o.title_en, "extras": extras}))?;
+        run(
+            cat,
+            "organization_create",
+            json!({"name": o.name, "title": o.title, "description": o.title_en, "extras": extras}),
+        )?;
         report.organizations += 1;
     }
     for g in groups {
         if exists_group(cat, &g.name)? {
             continue;
         }
-        run(cat, "group_create", json!({"name": g.name, "title": g.title, "description": g.title_en}))?;
+        run(
+            cat,
+            "group_create",
+            json!({"name": g.name, "title": g.title, "description": g.title_en}),
+        )?;
         report.groups += 1;
     }
     for d in datasets {
-        let name = d.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let name = d
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         if cat.db.read(|c| load::find_package(c, &name))?.is_some() {
             continue;
         }
@@ -93,43 +111,92 @@ pub fn load_demo(cat: &Catalogue) -> Result<DemoReport> {
 }
 
 const WORDS_VI: [&str; 24] = [
-    "dân số", "trường học", "bệnh viện", "ngân sách", "giao thông", "nông nghiệp", "lúa gạo",
-    "du lịch", "doanh nghiệp", "chất lượng không khí", "nước sạch", "điện năng", "đầu tư công",
-    "lao động", "việc làm", "thủy sản", "rừng", "đất đai", "xây dựng", "y tế", "giáo dục",
-    "khí tượng", "thủy văn", "bảo hiểm",
+    "dân số",
+    "trường học",
+    "bệnh viện",
+    "ngân sách",
+    "giao thông",
+    "nông nghiệp",
+    "lúa gạo",
+    "du lịch",
+    "doanh nghiệp",
+    "chất lượng không khí",
+    "nước sạch",
+    "điện năng",
+    "đầu tư công",
+    "lao động",
+    "việc làm",
+    "thủy sản",
+    "rừng",
+    "đất đai",
+    "xây dựng",
+    "y tế",
+    "giáo dục",
+    "khí tượng",
+    "thủy văn",
+    "bảo hiểm",
 ];
 const WORDS_EN: [&str; 12] = [
-    "population", "schools", "hospitals", "budget", "traffic", "agriculture", "tourism",
-    "businesses", "air quality", "water", "electricity", "employment",
+    "population",
+    "schools",
+    "hospitals",
+    "budget",
+    "traffic",
+    "agriculture",
+    "tourism",
+    "businesses",
+    "air quality",
+    "water",
+    "electricity",
+    "employment",
 ];
 const FORMATS: [&str; 6] = ["CSV", "XLSX", "JSON", "GeoJSON", "PDF", "XML"];
 
 /// Loads `n` synthetic datasets (each with `resources` resources and `tags` tags) spread over
 /// a few synthetic organizations; returns how many were created.
-pub fn generate(cat: &Catalogue, n: usize, resources: usize, tags: usize, mut progress: impl FnMut(usize)) -> Result<usize> {
+pub fn generate(
+    cat: &Catalogue,
+    n: usize,
+    resources: usize,
+    tags: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<usize> {
     let orgs: Vec<String> = (0..20).map(|i| format!("bench-org-{i:02}")).collect();
     for (i, o) in orgs.iter().enumerate() {
         if !exists_group(cat, o)? {
-            run(cat, "organization_create", json!({"name": o, "title": format!("Sở dữ liệu số {i}")}))?;
+            run(
+                cat,
+                "organization_create",
+                json!({"name": o, "title": format!("Sở dữ liệu số {i}")}),
+            )?;
         }
     }
     let existing: usize = cat.db.read(|c| {
         use crate::store::schema::packages;
         use diesel::prelude::*;
-        packages::table.filter(packages::name.like("bench-%")).count().get_result::<i64>(c)
+        packages::table
+            .filter(packages::name.like("bench-%"))
+            .count()
+            .get_result::<i64>(c)
     })? as usize;
     for i in existing..n {
         let a = WORDS_VI[i % WORDS_VI.len()];
         let b = WORDS_VI[(i / 7 + 3) % WORDS_VI.len()];
         let e = WORDS_EN[i % WORDS_EN.len()];
-        let title = if i % 3 == 0 { format!("{e} statistics {i}") } else { format!("Dữ liệu {a} và {b} năm {}", 2000 + i % 26) };
+        let title = if i % 3 == 0 {
+            format!("{e} statistics {i}")
+        } else {
+            format!("Dữ liệu {a} và {b} năm {}", 2000 + i % 26)
+        };
         let res: Vec<Value> = (0..resources)
             .map(|r| {
                 let f = FORMATS[(i + r) % FORMATS.len()];
                 json!({"name": format!("Tệp {r} – {a}"), "url": format!("https://data.example.gov.vn/{i}/{r}.{}", f.to_lowercase()), "format": f, "description": format!("Bảng số liệu {b}")})
             })
             .collect();
-        let tag_list: Vec<Value> = (0..tags).map(|t| json!({"name": WORDS_VI[(i + t * 5) % WORDS_VI.len()]})).collect();
+        let tag_list: Vec<Value> = (0..tags)
+            .map(|t| json!({"name": WORDS_VI[(i + t * 5) % WORDS_VI.len()]}))
+            .collect();
         run(
             cat,
             "package_create",

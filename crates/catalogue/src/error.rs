@@ -14,7 +14,10 @@ impl FieldErrors {
 
     /// Adds `message` to `field`'s list.
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        let entry = self.0.entry(field.to_string()).or_insert_with(|| Value::Array(vec![]));
+        let entry = self
+            .0
+            .entry(field.to_string())
+            .or_insert_with(|| Value::Array(vec![]));
         if let Value::Array(list) = entry {
             list.push(Value::String(message.into()));
         }

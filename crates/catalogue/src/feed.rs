@@ -46,7 +46,11 @@ pub fn append_all(conn: &mut AnyConnection, ids: &[String], kind: ChangeKind) ->
 }
 
 /// Up to `limit` changes after `seq`, oldest first.
-pub fn changes_since(conn: &mut AnyConnection, seq: i64, limit: i64) -> QueryResult<Vec<ChangeRow>> {
+pub fn changes_since(
+    conn: &mut AnyConnection,
+    seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<ChangeRow>> {
     change_feed::table
         .filter(change_feed::seq.gt(seq))
         .order(change_feed::seq.asc())
@@ -80,7 +84,11 @@ pub fn current_dicts(
 }
 
 /// Dataset ids in id order after `after`, for rebuilding an index in batches.
-pub fn dataset_ids_after(conn: &mut AnyConnection, after: &str, limit: i64) -> QueryResult<Vec<String>> {
+pub fn dataset_ids_after(
+    conn: &mut AnyConnection,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
     use crate::store::schema::packages;
     packages::table
         .filter(packages::id.gt(after))

@@ -58,7 +58,11 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn open(database_url: &str, config: Config) -> Result<Catalogue, OpenError> {
-        Ok(Catalogue { db: Database::open(database_url)?, config, searcher: std::sync::OnceLock::new() })
+        Ok(Catalogue {
+            db: Database::open(database_url)?,
+            config,
+            searcher: std::sync::OnceLock::new(),
+        })
     }
 
     /// Installs the engine that answers package_search (once; later calls are ignored).

@@ -27,23 +27,138 @@ impl License {
     }
 }
 
-// id, title, url, domain content/data/software, is_generic, od_conformance.
-const CKAN_DEFAULTS: [(&str, &str, &str, bool, bool, bool, bool, &str); 15] = [
-    ("notspecified", "License not specified", "", false, false, false, true, "not reviewed"),
-    ("odc-pddl", "Open Data Commons Public Domain Dedication and License (PDDL)", "http://www.opendefinition.org/licenses/odc-pddl", false, true, false, false, "approved"),
-    ("odc-odbl", "Open Data Commons Open Database License (ODbL)", "http://www.opendefinition.org/licenses/odc-odbl", false, true, false, false, "approved"),
-    ("odc-by", "Open Data Commons Attribution License", "http://www.opendefinition.org/licenses/odc-by", false, true, false, false, "approved"),
-    ("cc-zero", "Creative Commons CCZero", "http://www.opendefinition.org/licenses/cc-zero", true, true, false, false, "approved"),
-    ("cc-by", "Creative Commons Attribution", "http://www.opendefinition.org/licenses/cc-by", false, false, false, false, "approved"),
-    ("cc-by-sa", "Creative Commons Attribution Share-Alike", "http://www.opendefinition.org/licenses/cc-by-sa", true, false, false, false, "approved"),
-    ("gfdl", "GNU Free Documentation License", "http://www.opendefinition.org/licenses/gfdl", true, false, false, false, "approved"),
-    ("other-open", "Other (Open)", "", true, false, false, true, "approved"),
-    ("other-pd", "Other (Public Domain)", "", true, false, false, true, "approved"),
-    ("other-at", "Other (Attribution)", "", true, false, false, true, "approved"),
-    ("uk-ogl", "UK Open Government Licence (OGL)", "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/", true, false, false, false, "approved"),
-    ("cc-nc", "Creative Commons Non-Commercial (Any)", "http://creativecommons.org/licenses/by-nc/2.0/", false, false, false, false, "not reviewed"),
-    ("other-nc", "Other (Non-Commercial)", "", false, false, false, true, "not reviewed"),
-    ("other-closed", "Other (Not Open)", "", false, false, false, true, "not reviewed"),
+/// One of CKAN's default licences: id, title, url, domains (content, data, software),
+/// whether it is generic, and its Open Definition conformance.
+struct Default(
+    &'static str,
+    &'static str,
+    &'static str,
+    [bool; 3],
+    bool,
+    &'static str,
+);
+
+const CKAN_DEFAULTS: [Default; 15] = [
+    Default(
+        "notspecified",
+        "License not specified",
+        "",
+        [false, false, false],
+        true,
+        "not reviewed",
+    ),
+    Default(
+        "odc-pddl",
+        "Open Data Commons Public Domain Dedication and License (PDDL)",
+        "http://www.opendefinition.org/licenses/odc-pddl",
+        [false, true, false],
+        false,
+        "approved",
+    ),
+    Default(
+        "odc-odbl",
+        "Open Data Commons Open Database License (ODbL)",
+        "http://www.opendefinition.org/licenses/odc-odbl",
+        [false, true, false],
+        false,
+        "approved",
+    ),
+    Default(
+        "odc-by",
+        "Open Data Commons Attribution License",
+        "http://www.opendefinition.org/licenses/odc-by",
+        [false, true, false],
+        false,
+        "approved",
+    ),
+    Default(
+        "cc-zero",
+        "Creative Commons CCZero",
+        "http://www.opendefinition.org/licenses/cc-zero",
+        [true, true, false],
+        false,
+        "approved",
+    ),
+    Default(
+        "cc-by",
+        "Creative Commons Attribution",
+        "http://www.opendefinition.org/licenses/cc-by",
+        [false, false, false],
+        false,
+        "approved",
+    ),
+    Default(
+        "cc-by-sa",
+        "Creative Commons Attribution Share-Alike",
+        "http://www.opendefinition.org/licenses/cc-by-sa",
+        [true, false, false],
+        false,
+        "approved",
+    ),
+    Default(
+        "gfdl",
+        "GNU Free Documentation License",
+        "http://www.opendefinition.org/licenses/gfdl",
+        [true, false, false],
+        false,
+        "approved",
+    ),
+    Default(
+        "other-open",
+        "Other (Open)",
+        "",
+        [true, false, false],
+        true,
+        "approved",
+    ),
+    Default(
+        "other-pd",
+        "Other (Public Domain)",
+        "",
+        [true, false, false],
+        true,
+        "approved",
+    ),
+    Default(
+        "other-at",
+        "Other (Attribution)",
+        "",
+        [true, false, false],
+        true,
+        "approved",
+    ),
+    Default(
+        "uk-ogl",
+        "UK Open Government Licence (OGL)",
+        "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+        [true, false, false],
+        false,
+        "approved",
+    ),
+    Default(
+        "cc-nc",
+        "Creative Commons Non-Commercial (Any)",
+        "http://creativecommons.org/licenses/by-nc/2.0/",
+        [false, false, false],
+        false,
+        "not reviewed",
+    ),
+    Default(
+        "other-nc",
+        "Other (Non-Commercial)",
+        "",
+        [false, false, false],
+        true,
+        "not reviewed",
+    ),
+    Default(
+        "other-closed",
+        "Other (Not Open)",
+        "",
+        [false, false, false],
+        true,
+        "not reviewed",
+    ),
 ];
 
 #[derive(serde::Deserialize)]
@@ -65,20 +180,22 @@ pub fn all() -> &'static [License] {
     LIST.get_or_init(|| {
         let mut list: Vec<License> = CKAN_DEFAULTS
             .iter()
-            .map(|(id, title, url, content, data, software, generic, od)| License {
-                domain_content: py_bool(*content),
-                id: id.to_string(),
-                domain_data: py_bool(*data),
-                domain_software: py_bool(*software),
-                family: String::new(),
-                is_generic: py_bool(*generic),
-                od_conformance: od.to_string(),
-                osd_conformance: "not reviewed".into(),
-                maintainer: String::new(),
-                status: "active".into(),
-                url: url.to_string(),
-                title: title.to_string(),
-            })
+            .map(
+                |Default(id, title, url, [content, data, software], generic, od)| License {
+                    domain_content: py_bool(*content),
+                    id: id.to_string(),
+                    domain_data: py_bool(*data),
+                    domain_software: py_bool(*software),
+                    family: String::new(),
+                    is_generic: py_bool(*generic),
+                    od_conformance: od.to_string(),
+                    osd_conformance: "not reviewed".into(),
+                    maintainer: String::new(),
+                    status: "active".into(),
+                    url: url.to_string(),
+                    title: title.to_string(),
+                },
+            )
             .collect();
         let vn: Vec<VnLicense> =
             serde_json::from_str(include_str!("../demo/licenses.json")).unwrap_or_default();

@@ -60,8 +60,9 @@ pub fn parse_bool(v: &Value) -> Option<bool> {
 pub fn boolean(p: &Params, key: &str, default: bool) -> Result<bool, Error> {
     match p.get(key) {
         None => Ok(default),
-        Some(v) => parse_bool(v)
-            .ok_or_else(|| FieldErrors::single(key, format!("Unsupported value for a boolean: {v}"))),
+        Some(v) => parse_bool(v).ok_or_else(|| {
+            FieldErrors::single(key, format!("Unsupported value for a boolean: {v}"))
+        }),
     }
 }
 
@@ -73,7 +74,9 @@ pub fn natural(p: &Params, key: &str, default: Option<i64>) -> Result<Option<i64
         Some(v) => v,
     };
     let n = match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
         Value::String(s) if s.trim().is_empty() => return Ok(default),
         Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
@@ -133,7 +136,9 @@ fn objects(key: &str, items: &[Value]) -> Result<Vec<Map<String, Value>>, Error>
 }
 
 fn integrity(key: &str) -> Error {
-    Error::Integrity(format!("Only lists of dicts can be placed against subschema ('{key}',)"))
+    Error::Integrity(format!(
+        "Only lists of dicts can be placed against subschema ('{key}',)"
+    ))
 }
 
 #[cfg(test)]
@@ -147,15 +152,26 @@ mod tests {
 
     #[test]
     fn natural_numbers_follow_ckan_messages() {
-        let e = natural(&p(json!({"rows": "many"})), "rows", Some(10)).unwrap_err();
-        let Error::Validation(f) = e else { panic!("not validation") };
+        let e = natural(&p(json!({"rows": "many"})), "rows", Some(10))
+            .expect_err("rows=many is refused");
+        let Error::Validation(f) = e else {
+            panic!("not validation")
+        };
         assert_eq!(
             Value::Object(f.into_map()),
             json!({"rows": ["Invalid integer", "Please enter an integer value"]})
         );
         assert!(natural(&p(json!({"rows": -1})), "rows", None).is_err());
-        assert_eq!(natural(&p(json!({"rows": "5"})), "rows", None).ok().flatten(), Some(5));
-        assert_eq!(natural(&p(json!({})), "rows", Some(10)).ok().flatten(), Some(10));
+        assert_eq!(
+            natural(&p(json!({"rows": "5"})), "rows", None)
+                .ok()
+                .flatten(),
+            Some(5)
+        );
+        assert_eq!(
+            natural(&p(json!({})), "rows", Some(10)).ok().flatten(),
+            Some(10)
+        );
     }
 
     #[test]

@@ -16,10 +16,17 @@ pub fn name_problems(name: &str) -> Vec<String> {
         out.push(format!("Must be at least {NAME_MIN} characters long"));
     }
     if name.chars().count() > NAME_MAX {
-        out.push(format!("Name must be a maximum of {NAME_MAX} characters long"));
+        out.push(format!(
+            "Name must be a maximum of {NAME_MAX} characters long"
+        ));
     }
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
-        out.push("Must be purely lowercase alphanumeric (ascii) characters and these symbols: -_".into());
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        out.push(
+            "Must be purely lowercase alphanumeric (ascii) characters and these symbols: -_".into(),
+        );
     }
     out
 }
@@ -27,9 +34,13 @@ pub fn name_problems(name: &str) -> Vec<String> {
 /// CKAN's e-mail check (`email_validator`): a local part of the usual characters, `@`, and
 /// a host of dot-separated labels.
 pub fn is_valid_email(email: &str) -> bool {
-    let Some((local, host)) = email.rsplit_once('@') else { return false };
+    let Some((local, host)) = email.rsplit_once('@') else {
+        return false;
+    };
     let local_ok = !local.is_empty()
-        && local.chars().all(|c| c.is_alphanumeric() || "_.!#$%&'*+-/=?^`{|}~".contains(c));
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_.!#$%&'*+-/=?^`{|}~".contains(c));
     let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
@@ -48,13 +59,22 @@ pub fn tag_problems(tag: &str) -> Vec<String> {
     let mut out = vec![];
     let len = tag.chars().count();
     if len < TAG_MIN {
-        out.push(format!("Tag \"{tag}\" length is less than minimum {TAG_MIN}"));
+        out.push(format!(
+            "Tag \"{tag}\" length is less than minimum {TAG_MIN}"
+        ));
     }
     if len > TAG_MAX {
-        out.push(format!("Tag \"{tag}\" length is more than maximum {TAG_MAX}"));
+        out.push(format!(
+            "Tag \"{tag}\" length is more than maximum {TAG_MAX}"
+        ));
     }
-    if !tag.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.' || c == ' ') {
-        out.push(format!("Tag \"{tag}\" must be alphanumeric characters or symbols: -_."));
+    if !tag
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.' || c == ' ')
+    {
+        out.push(format!(
+            "Tag \"{tag}\" must be alphanumeric characters or symbols: -_."
+        ));
     }
     out
 }
@@ -75,7 +95,11 @@ pub fn slugify(text: &str) -> String {
         }
     }
     let slug = slug.trim_end_matches('-');
-    slug.chars().take(NAME_MAX).collect::<String>().trim_end_matches('-').to_string()
+    slug.chars()
+        .take(NAME_MAX)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 /// Removes Vietnamese (and other Latin) diacritics: `Đà Nẵng` → `Da Nang`.
@@ -94,10 +118,30 @@ pub fn fold_diacritics(text: &str) -> String {
 
 /// Core dataset fields, which an extra's key may not shadow.
 pub const PACKAGE_CORE_FIELDS: [&str; 24] = [
-    "id", "name", "title", "type", "state", "private", "owner_org", "author", "author_email",
-    "maintainer", "maintainer_email", "license_id", "notes", "url", "version", "creator_user_id",
-    "metadata_created", "metadata_modified", "extras", "resources", "tags", "groups",
-    "organization", "relationships_as_subject",
+    "id",
+    "name",
+    "title",
+    "type",
+    "state",
+    "private",
+    "owner_org",
+    "author",
+    "author_email",
+    "maintainer",
+    "maintainer_email",
+    "license_id",
+    "notes",
+    "url",
+    "version",
+    "creator_user_id",
+    "metadata_created",
+    "metadata_modified",
+    "extras",
+    "resources",
+    "tags",
+    "groups",
+    "organization",
+    "relationships_as_subject",
 ];
 
 #[cfg(test)]
@@ -107,7 +151,10 @@ mod tests {
     #[test]
     fn slugs_fold_vietnamese_properly() {
         assert_eq!(slugify("Dữ liệu Đà Nẵng"), "du-lieu-da-nang");
-        assert_eq!(slugify("  Thành phố Hồ Chí Minh!! "), "thanh-pho-ho-chi-minh");
+        assert_eq!(
+            slugify("  Thành phố Hồ Chí Minh!! "),
+            "thanh-pho-ho-chi-minh"
+        );
         assert_eq!(slugify("Kinh tế – Thương mại"), "kinh-te-thuong-mai");
         assert_eq!(slugify("ĐẮK LẮK 2025"), "dak-lak-2025");
         // NFD input (pasted text) folds the same way.
@@ -123,8 +170,14 @@ mod tests {
             name_problems("Trường Học"),
             vec!["Must be purely lowercase alphanumeric (ascii) characters and these symbols: -_"]
         );
-        assert_eq!(name_problems("a"), vec!["Must be at least 2 characters long"]);
-        assert_eq!(name_problems(&"a".repeat(101)), vec!["Name must be a maximum of 100 characters long"]);
+        assert_eq!(
+            name_problems("a"),
+            vec!["Must be at least 2 characters long"]
+        );
+        assert_eq!(
+            name_problems(&"a".repeat(101)),
+            vec!["Name must be a maximum of 100 characters long"]
+        );
         assert_eq!(name_problems("new"), vec!["That name cannot be used"]);
     }
 
@@ -134,7 +187,10 @@ mod tests {
         assert!(!is_valid_email("nope"));
         assert!(!is_valid_email("a@-bad.vn"));
         assert!(tag_problems("giáo dục").is_empty());
-        assert_eq!(tag_problems("a"), vec!["Tag \"a\" length is less than minimum 2"]);
+        assert_eq!(
+            tag_problems("a"),
+            vec!["Tag \"a\" length is less than minimum 2"]
+        );
         assert_eq!(tag_problems("a/b").len(), 1);
     }
 }

@@ -26,7 +26,8 @@ fn title_key(title: &str) -> String {
 
 impl Aliases {
     pub fn shipped() -> Aliases {
-        let entries: Vec<Entry> = serde_json::from_str(catalogue::demo::ORGANIZATIONS_JSON).unwrap_or_default();
+        let entries: Vec<Entry> =
+            serde_json::from_str(catalogue::demo::ORGANIZATIONS_JSON).unwrap_or_default();
         let mut by_key = HashMap::new();
         for e in entries.into_iter().filter(|e| !e.merged_from.is_empty()) {
             by_key.insert(title_key(&e.title), e.merged_from.clone());
@@ -37,7 +38,11 @@ impl Aliases {
 
     /// Former names of the organization `name` (titled `title`), if any.
     pub fn of(&self, name: &str, title: &str) -> &[String] {
-        self.by_key.get(name).or_else(|| self.by_key.get(&title_key(title))).map(Vec::as_slice).unwrap_or(&[])
+        self.by_key
+            .get(name)
+            .or_else(|| self.by_key.get(&title_key(title)))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 }
 
@@ -47,7 +52,10 @@ mod tests {
     fn merged_provinces_are_aliases() {
         let a = super::Aliases::shipped();
         assert!(a.of("ho-chi-minh", "").iter().any(|n| n == "Bình Dương"));
-        assert!(a.of("other-slug", "Thành phố Hồ Chí Minh").iter().any(|n| n == "Bình Dương"));
+        assert!(a
+            .of("other-slug", "Thành phố Hồ Chí Minh")
+            .iter()
+            .any(|n| n == "Bình Dương"));
         assert!(a.of("nowhere", "Nowhere").is_empty());
     }
 }

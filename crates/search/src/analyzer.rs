@@ -3,8 +3,8 @@
 //! matches rank higher, and stemmed (English) so "schools" finds "school".
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token,
-    TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 use unicode_normalization::UnicodeNormalization;
 
@@ -57,7 +57,10 @@ pub fn folded() -> TextAnalyzer {
 }
 
 pub fn exact() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(MAX_TOKEN_LEN)).filter(LowerCaser).build()
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_LEN))
+        .filter(LowerCaser)
+        .build()
 }
 
 pub fn stemmed() -> TextAnalyzer {
@@ -98,11 +101,17 @@ mod tests {
 
     #[test]
     fn folding_removes_vietnamese_diacritics() {
-        assert_eq!(tokens(&mut folded(), "Thành phố Đà Nẵng"), ["thanh", "pho", "da", "nang"]);
+        assert_eq!(
+            tokens(&mut folded(), "Thành phố Đà Nẵng"),
+            ["thanh", "pho", "da", "nang"]
+        );
         assert_eq!(tokens(&mut folded(), "ĐÀ NẴNG"), ["da", "nang"]);
         let nfd: String = "Đà Nẵng".nfd().collect();
         assert_eq!(tokens(&mut folded(), &nfd), ["da", "nang"]);
         assert_eq!(tokens(&mut exact(), "Đà Nẵng"), ["đà", "nẵng"]);
-        assert_eq!(tokens(&mut stemmed(), "schools hospitals"), ["school", "hospit"]);
+        assert_eq!(
+            tokens(&mut stemmed(), "schools hospitals"),
+            ["school", "hospit"]
+        );
     }
 }

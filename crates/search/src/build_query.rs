@@ -7,8 +7,8 @@ use crate::schema::{Fields, DATE_FIELDS, NUMBER_FIELDS, STRING_FIELDS};
 use catalogue::dict::parse_ckan_time;
 use std::ops::Bound;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, ExistsQuery, Occur, PhraseQuery, Query,
-    RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, ExistsQuery, Occur,
+    PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -53,7 +53,9 @@ fn text_kind(field: &str) -> Option<Kind> {
 }
 
 fn kind_of(field: Option<&str>) -> Result<Kind, String> {
-    let Some(field) = field else { return Ok(Kind::Text(DEFAULT)) };
+    let Some(field) = field else {
+        return Ok(Kind::Text(DEFAULT));
+    };
     let field = match field {
         "dataset_type" => "type",
         "urls" | "url" => "res_url",
@@ -88,24 +90,37 @@ type Q = Box<dyn Query>;
 
 impl<'a> QueryBuilder<'a> {
     pub fn new(fields: &'a Fields) -> Self {
-        QueryBuilder { fields, folded: analyzer::folded(), exact: analyzer::exact(), stemmed: analyzer::stemmed() }
+        QueryBuilder {
+            fields,
+            folded: analyzer::folded(),
+            exact: analyzer::exact(),
+            stemmed: analyzer::stemmed(),
+        }
     }
 
     fn field(&self, name: &str) -> Result<Field, String> {
-        self.fields.get(name).ok_or_else(|| format!("undefined field {name}"))
+        self.fields
+            .get(name)
+            .ok_or_else(|| format!("undefined field {name}"))
     }
 
     pub fn build(&mut self, node: &Node) -> Result<Q, String> {
         Ok(match node {
             Node::All => Box::new(AllQuery),
             Node::Or(alts) => {
-                let qs = alts.iter().map(|n| self.build(n).map(|q| (Occur::Should, q))).collect::<Result<Vec<_>, _>>()?;
+                let qs = alts
+                    .iter()
+                    .map(|n| self.build(n).map(|q| (Occur::Should, q)))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Box::new(BooleanQuery::new(qs))
             }
             Node::And(clauses) => {
                 let mut qs = vec![];
                 for (must, n) in clauses {
-                    qs.push((if *must { Occur::Must } else { Occur::MustNot }, self.build(n)?));
+                    qs.push((
+                        if *must { Occur::Must } else { Occur::MustNot },
+                        self.build(n)?,
+                    ));
                 }
                 // A query of only negations means "everything but".
                 if qs.iter().all(|(o, _)| *o == Occur::MustNot) {
@@ -120,7 +135,7 @@ impl<'a> QueryBuilder<'a> {
     fn matching(&mut self, kind: Kind, value: &Value) -> Result<Q, String> {
         match kind {
             Kind::Text(fields) => self.text(fields, value),
-            Kind::Str(name) => self.string(self.field(name)?, value, |f, s| Term::from_field_text(f, s)),
+            Kind::Str(name) => self.string(self.field(name)?, value, Term::from_field_text),
             Kind::Extra(key) => {
                 let f = self.fields.extras;
                 let path = key.clone();
@@ -142,14 +157,25 @@ impl<'a> QueryBuilder<'a> {
 
     /// Tokens of `s` under each analysis.
     fn analyse(&mut self, s: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
-        (analyzer::tokens(&mut self.folded, s), analyzer::tokens(&mut self.exact, s), analyzer::tokens(&mut self.stemmed, s))
+        (
+            analyzer::tokens(&mut self.folded, s),
+            analyzer::tokens(&mut self.exact, s),
+            analyzer::tokens(&mut self.stemmed, s),
+        )
     }
 
     fn terms_query(field: Field, tokens: &[String]) -> Option<Q> {
         match tokens {
             [] => None,
-            [one] => Some(Box::new(TermQuery::new(Term::from_field_text(field, one), IndexRecordOption::WithFreqs))),
-            many => Some(Box::new(PhraseQuery::new(many.iter().map(|t| Term::from_field_text(field, t)).collect()))),
+            [one] => Some(Box::new(TermQuery::new(
+                Term::from_field_text(field, one),
+                IndexRecordOption::WithFreqs,
+            ))),
+            many => Some(Box::new(PhraseQuery::new(
+                many.iter()
+                    .map(|t| Term::from_field_text(field, t))
+                    .collect(),
+            ))),
         }
     }
 
@@ -159,11 +185,14 @@ impl<'a> QueryBuilder<'a> {
             Value::Any => return Ok(Box::new(AllQuery)),
             Value::Prefix(p) => {
                 let folded = analyzer::tokens(&mut self.folded, p);
-                let Some(last) = folded.last() else { return Ok(Box::new(EmptyQuery)) };
+                let Some(last) = folded.last() else {
+                    return Ok(Box::new(EmptyQuery));
+                };
                 let mut alts: Vec<Q> = vec![];
                 for (f, _, boost) in fields {
                     let re = format!("{}.*", regex_escape(last));
-                    let q = RegexQuery::from_pattern(&re, self.field(f)?).map_err(|e| e.to_string())?;
+                    let q =
+                        RegexQuery::from_pattern(&re, self.field(f)?).map_err(|e| e.to_string())?;
                     alts.push(Box::new(BoostQuery::new(Box::new(q), *boost)));
                 }
                 return Ok(Box::new(DisjunctionMaxQuery::new(alts)));
@@ -192,16 +221,28 @@ impl<'a> QueryBuilder<'a> {
         Ok(Box::new(DisjunctionMaxQuery::new(alts)))
     }
 
-    fn string(&self, field: Field, value: &Value, term: impl Fn(Field, &str) -> Term) -> Result<Q, String> {
+    fn string(
+        &self,
+        field: Field,
+        value: &Value,
+        term: impl Fn(Field, &str) -> Term,
+    ) -> Result<Q, String> {
         Ok(match value {
-            Value::Word(w) | Value::Phrase(w) => {
-                Box::new(TermQuery::new(term(field, &nfc(w)), IndexRecordOption::Basic))
-            }
-            Value::Prefix(p) => {
-                Box::new(RegexQuery::from_pattern(&format!("{}.*", regex_escape(&nfc(p))), field).map_err(|e| e.to_string())?)
-            }
+            Value::Word(w) | Value::Phrase(w) => Box::new(TermQuery::new(
+                term(field, &nfc(w)),
+                IndexRecordOption::Basic,
+            )),
+            Value::Prefix(p) => Box::new(
+                RegexQuery::from_pattern(&format!("{}.*", regex_escape(&nfc(p))), field)
+                    .map_err(|e| e.to_string())?,
+            ),
             Value::Any => Box::new(AllQuery),
-            Value::Range { lo, hi, lo_inclusive, hi_inclusive } => {
+            Value::Range {
+                lo,
+                hi,
+                lo_inclusive,
+                hi_inclusive,
+            } => {
                 let b = |v: &Option<String>, inc: bool| match v {
                     None => Bound::Unbounded,
                     Some(s) if inc => Bound::Included(term(field, s)),
@@ -227,7 +268,12 @@ impl<'a> QueryBuilder<'a> {
                     Bound::Included(Term::from_field_date(field, d)),
                 )))
             }
-            Value::Range { lo, hi, lo_inclusive, hi_inclusive } => {
+            Value::Range {
+                lo,
+                hi,
+                lo_inclusive,
+                hi_inclusive,
+            } => {
                 let b = |v: &Option<String>, inc: bool| -> Result<Bound<Term>, String> {
                     Ok(match v {
                         None => Bound::Unbounded,
@@ -235,20 +281,33 @@ impl<'a> QueryBuilder<'a> {
                         Some(s) => Bound::Excluded(Term::from_field_date(field, parse(s)?)),
                     })
                 };
-                Ok(Box::new(RangeQuery::new(b(lo, *lo_inclusive)?, b(hi, *hi_inclusive)?)))
+                Ok(Box::new(RangeQuery::new(
+                    b(lo, *lo_inclusive)?,
+                    b(hi, *hi_inclusive)?,
+                )))
             }
             Value::Prefix(_) => Err(format!("wildcards are not supported on {name}")),
         }
     }
 
     fn number(&self, field: Field, name: &str, value: &Value) -> Result<Q, String> {
-        let parse = |s: &str| s.trim().parse::<u64>().map_err(|_| format!("invalid number for {name}: {s}"));
+        let parse = |s: &str| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("invalid number for {name}: {s}"))
+        };
         match value {
             Value::Any => Ok(Box::new(ExistsQuery::new(name.to_string(), false))),
-            Value::Word(w) | Value::Phrase(w) => {
-                Ok(Box::new(TermQuery::new(Term::from_field_u64(field, parse(w)?), IndexRecordOption::Basic)))
-            }
-            Value::Range { lo, hi, lo_inclusive, hi_inclusive } => {
+            Value::Word(w) | Value::Phrase(w) => Ok(Box::new(TermQuery::new(
+                Term::from_field_u64(field, parse(w)?),
+                IndexRecordOption::Basic,
+            ))),
+            Value::Range {
+                lo,
+                hi,
+                lo_inclusive,
+                hi_inclusive,
+            } => {
                 let b = |v: &Option<String>, inc: bool| -> Result<Bound<Term>, String> {
                     Ok(match v {
                         None => Bound::Unbounded,
@@ -256,7 +315,10 @@ impl<'a> QueryBuilder<'a> {
                         Some(s) => Bound::Excluded(Term::from_field_u64(field, parse(s)?)),
                     })
                 };
-                Ok(Box::new(RangeQuery::new(b(lo, *lo_inclusive)?, b(hi, *hi_inclusive)?)))
+                Ok(Box::new(RangeQuery::new(
+                    b(lo, *lo_inclusive)?,
+                    b(hi, *hi_inclusive)?,
+                )))
             }
             Value::Prefix(_) => Err(format!("wildcards are not supported on {name}")),
         }

@@ -9,12 +9,17 @@ use tantivy::schema::OwnedValue;
 use tantivy::{DateTime, TantivyDocument};
 
 fn date(s: &str) -> DateTime {
-    parse_ckan_time(s).map(|t| DateTime::from_timestamp_micros(t.and_utc().timestamp_micros())).unwrap_or(DateTime::MIN)
+    parse_ckan_time(s)
+        .map(|t| DateTime::from_timestamp_micros(t.and_utc().timestamp_micros()))
+        .unwrap_or(DateTime::MIN)
 }
 
 pub fn build(f: &Fields, aliases: &Aliases, p: &Package) -> tantivy::Result<TantivyDocument> {
     let mut doc = TantivyDocument::new();
-    let field = |name: &str| f.get(name).ok_or_else(|| tantivy::TantivyError::FieldNotFound(name.to_string()));
+    let field = |name: &str| {
+        f.get(name)
+            .ok_or_else(|| tantivy::TantivyError::FieldNotFound(name.to_string()))
+    };
     let add_text = |doc: &mut TantivyDocument, name: &str, text: &str| -> tantivy::Result<()> {
         if !text.is_empty() {
             let t = nfc(text);
@@ -29,25 +34,46 @@ pub fn build(f: &Fields, aliases: &Aliases, p: &Package) -> tantivy::Result<Tant
     add_text(&mut doc, "notes", &notes)?;
     add_text(&mut doc, "name_text", &p.name)?;
     add_text(&mut doc, "author", p.author.as_deref().unwrap_or(""))?;
-    add_text(&mut doc, "maintainer", p.maintainer.as_deref().unwrap_or(""))?;
+    add_text(
+        &mut doc,
+        "maintainer",
+        p.maintainer.as_deref().unwrap_or(""),
+    )?;
     for r in &p.resources {
         add_text(&mut doc, "res_name", r.name.as_deref().unwrap_or(""))?;
-        add_text(&mut doc, "res_description", r.description.as_deref().unwrap_or(""))?;
+        add_text(
+            &mut doc,
+            "res_description",
+            r.description.as_deref().unwrap_or(""),
+        )?;
     }
 
     // The catch-all `text` field: everything a citizen might type, plus the former names of
     // the dataset's organization (provinces merged in 2025 remain searchable).
     let mut text: Vec<String> = vec![p.name.clone(), title.clone(), notes];
     text.extend(p.tags.iter().map(|t| t.name.clone()));
-    text.extend(p.groups.iter().flat_map(|g| [g.name.clone(), g.title.clone()]));
+    text.extend(
+        p.groups
+            .iter()
+            .flat_map(|g| [g.name.clone(), g.title.clone()]),
+    );
     if let Some(o) = &p.organization {
         text.push(o.name.clone());
         text.push(o.title.clone());
         text.extend(aliases.of(&o.name, &o.title).iter().cloned());
     }
-    text.extend(p.resources.iter().flat_map(|r| [r.name.clone().unwrap_or_default(), r.description.clone().unwrap_or_default()]));
+    text.extend(p.resources.iter().flat_map(|r| {
+        [
+            r.name.clone().unwrap_or_default(),
+            r.description.clone().unwrap_or_default(),
+        ]
+    }));
     text.extend(p.extras.iter().map(|e| e.value.clone()));
-    text.extend([p.author.clone(), p.maintainer.clone()].into_iter().flatten());
+    text.extend(
+        [p.author.clone(), p.maintainer.clone()]
+            .into_iter()
+            .flatten(),
+    );
     let text = nfc(&text.join(" \n "));
     doc.add_text(field("text")?, &text);
     doc.add_text(field("text_exact")?, &text);
@@ -101,12 +127,16 @@ pub fn build(f: &Fields, aliases: &Aliases, p: &Package) -> tantivy::Result<Tant
     doc.add_date(field("metadata_modified")?, date(&p.metadata_modified));
     doc.add_u64(field("num_resources")?, p.num_resources as u64);
     doc.add_u64(field("num_tags")?, p.num_tags as u64);
-    let extras: BTreeMap<String, OwnedValue> =
-        p.extras.iter().map(|e| (e.key.clone(), OwnedValue::Str(nfc(&e.value)))).collect();
+    let extras: BTreeMap<String, OwnedValue> = p
+        .extras
+        .iter()
+        .map(|e| (e.key.clone(), OwnedValue::Str(nfc(&e.value))))
+        .collect();
     if !extras.is_empty() {
         doc.add_object(f.extras, extras);
     }
-    let json = serde_json::to_string(p).map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+    let json = serde_json::to_string(p)
+        .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
     doc.add_text(f.dict, json);
     Ok(doc)
 }

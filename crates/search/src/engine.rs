@@ -7,7 +7,7 @@ use crate::build_query::QueryBuilder;
 use crate::error::Error;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::{analyzer, document, query};
-use catalogue::actions::search::{SearchHits, SearchRequest, Searcher, Visibility};
+use catalogue::actions::search::{FacetCounts, SearchHits, SearchRequest, Searcher, Visibility};
 use catalogue::feed;
 use catalogue::Catalogue;
 use serde::{Deserialize, Serialize};
@@ -18,9 +18,13 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::sort_key::SortByErasedType;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{IndexRecordOption, OwnedValue, Value as _};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
 
 /// Changes applied per index commit while catching up.
 const FEED_BATCH: i64 = 2000;
@@ -57,12 +61,14 @@ impl Engine {
     /// Opens the index in `dir`, or creates it empty when it is missing, unreadable or of
     /// another schema version. `writer_mb` is the indexing memory budget.
     pub fn open(dir: &Path, writer_mb: usize) -> Result<(Engine, Opened), Error> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Engine(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Engine(format!("cannot create {}: {e}", dir.display())))?;
         let fields = schema::build();
         let existing = Index::open_in_dir(dir).ok().and_then(|index| {
             let payload = index.load_metas().ok()?.payload?;
             let p: Payload = serde_json::from_str(&payload).ok()?;
-            (p.schema == SCHEMA_VERSION && index.schema() == fields.schema).then_some((index, p.seq))
+            (p.schema == SCHEMA_VERSION && index.schema() == fields.schema)
+                .then_some((index, p.seq))
         });
         let (index, seq, opened) = match existing {
             Some((index, seq)) => (index, seq, Opened::Existing),
@@ -71,12 +77,19 @@ impl Engine {
                     tracing::warn!(dir = %dir.display(), "search index unreadable or outdated: rebuilding it");
                 }
                 clear_dir(dir)?;
-                (Index::create_in_dir(dir, fields.schema.clone())?, 0, Opened::Fresh)
+                (
+                    Index::create_in_dir(dir, fields.schema.clone())?,
+                    0,
+                    Opened::Fresh,
+                )
             }
         };
         analyzer::register(&index);
         let writer = index.writer_with_num_threads(1, writer_mb.max(15) * 1_000_000)?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let engine = Engine {
             index,
             reader,
@@ -99,7 +112,11 @@ impl Engine {
 
     fn commit(&self, writer: &mut IndexWriter, seq: i64) -> Result<(), Error> {
         let mut prepared = writer.prepare_commit()?;
-        let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq }).map_err(|e| Error::Engine(e.to_string()))?;
+        let payload = serde_json::to_string(&Payload {
+            schema: SCHEMA_VERSION,
+            seq,
+        })
+        .map_err(|e| Error::Engine(e.to_string()))?;
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.reader.reload()?;
@@ -108,14 +125,20 @@ impl Engine {
     }
 
     fn id_term(&self, id: &str) -> Result<Term, Error> {
-        let f = self.fields.get("id").ok_or_else(|| Error::Engine("no id field".into()))?;
+        let f = self
+            .fields
+            .get("id")
+            .ok_or_else(|| Error::Engine("no id field".into()))?;
         Ok(Term::from_field_text(f, id))
     }
 
     /// Applies every change the feed holds beyond what the index reflects; returns how many
     /// feed rows were applied. Cheap when there is nothing new (one `max(seq)` query).
     pub fn sync(&self, cat: &Catalogue) -> Result<usize, Error> {
-        let newest = cat.db.read(feed::last_seq).map_err(catalogue::Error::from)?;
+        let newest = cat
+            .db
+            .read(feed::last_seq)
+            .map_err(catalogue::Error::from)?;
         if newest <= self.applied_seq() {
             return Ok(0);
         }
@@ -123,12 +146,20 @@ impl Engine {
         let mut applied = 0;
         loop {
             let from = self.applied_seq();
-            let changes = cat.db.read(|c| feed::changes_since(c, from, FEED_BATCH)).map_err(catalogue::Error::from)?;
-            let Some(last) = changes.last().map(|c| c.seq) else { break };
+            let changes = cat
+                .db
+                .read(|c| feed::changes_since(c, from, FEED_BATCH))
+                .map_err(catalogue::Error::from)?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                break;
+            };
             let mut ids: Vec<String> = changes.iter().map(|c| c.package_id.clone()).collect();
             ids.sort();
             ids.dedup();
-            let dicts = cat.db.read(|c| feed::current_dicts(c, &ids)).map_err(catalogue::Error::from)?;
+            let dicts = cat
+                .db
+                .read(|c| feed::current_dicts(c, &ids))
+                .map_err(catalogue::Error::from)?;
             for (id, dict) in dicts {
                 writer.delete_term(self.id_term(&id)?);
                 if let Some(p) = dict {
@@ -142,18 +173,37 @@ impl Engine {
     }
 
     /// Rebuilds the index from the database; `progress(done, total)` is called per batch.
-    pub fn rebuild(&self, cat: &Catalogue, mut progress: impl FnMut(u64, u64)) -> Result<u64, Error> {
+    pub fn rebuild(
+        &self,
+        cat: &Catalogue,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<u64, Error> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         // Changes made while rebuilding have higher sequence numbers and are applied after.
-        let seq = cat.db.read(feed::last_seq).map_err(catalogue::Error::from)?;
-        let total = cat.db.read(feed::dataset_count).map_err(catalogue::Error::from)? as u64;
+        let seq = cat
+            .db
+            .read(feed::last_seq)
+            .map_err(catalogue::Error::from)?;
+        let total = cat
+            .db
+            .read(feed::dataset_count)
+            .map_err(catalogue::Error::from)? as u64;
         writer.delete_all_documents()?;
         let mut after = String::new();
         let mut done = 0u64;
         loop {
-            let ids = cat.db.read(|c| feed::dataset_ids_after(c, &after, REBUILD_BATCH)).map_err(catalogue::Error::from)?;
-            let Some(last) = ids.last().cloned() else { break };
-            for (_, dict) in cat.db.read(|c| feed::current_dicts(c, &ids)).map_err(catalogue::Error::from)? {
+            let ids = cat
+                .db
+                .read(|c| feed::dataset_ids_after(c, &after, REBUILD_BATCH))
+                .map_err(catalogue::Error::from)?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            for (_, dict) in cat
+                .db
+                .read(|c| feed::current_dicts(c, &ids))
+                .map_err(catalogue::Error::from)?
+            {
                 if let Some(p) = dict {
                     writer.add_document(document::build(&self.fields, &self.aliases, &p)?)?;
                 }
@@ -182,17 +232,29 @@ impl Engine {
         for fq in &req.fq {
             mentions_type |= fq.contains("dataset_type:") || fq.contains("type:");
             if let Some(node) = query::parse(fq).map_err(|e| Error::Query(e.0))? {
-                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(qb.build(&node).map_err(Error::Query)?, 0.0))));
+                clauses.push((
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(
+                        qb.build(&node).map_err(Error::Query)?,
+                        0.0,
+                    )),
+                ));
             }
         }
         if !mentions_type {
             clauses.push((Occur::Must, self.filter_term("type", "dataset")?));
         }
-        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(self.visibility(vis)?, 0.0))));
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(self.visibility(vis)?, 0.0)),
+        ));
 
         let sort = self.sort_keys(req)?;
         if let Some(cursor) = req.cursor.as_deref().filter(|c| *c != "*") {
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(self.after_cursor(&sort, cursor)?, 0.0))));
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(self.after_cursor(&sort, cursor)?, 0.0)),
+            ));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
@@ -200,14 +262,19 @@ impl Engine {
         let aggs = self.aggregations(req)?;
         let agg_collector = AggregationCollector::from_aggs(
             aggs,
-            AggContextParams::new(AggregationLimitsGuard::new(Some(512_000_000), Some(500_000)), self.index.tokenizers().clone()),
+            AggContextParams::new(
+                AggregationLimitsGuard::new(Some(512_000_000), Some(500_000)),
+                self.index.tokenizers().clone(),
+            ),
         );
         let start = if req.cursor.is_some() { 0 } else { req.start };
         let (top, count, facets) = if req.rows == 0 {
             let (count, facets) = searcher.search(&query, &(Count, agg_collector))?;
             (vec![], count, facets)
         } else {
-            let collector = TopDocs::with_limit(req.rows).and_offset(start).order_by(sort.computer());
+            let collector = TopDocs::with_limit(req.rows)
+                .and_offset(start)
+                .order_by(sort.computer());
             searcher.search(&query, &(collector, Count, agg_collector))?
         };
         let mut results = Vec::with_capacity(top.len());
@@ -220,39 +287,77 @@ impl Engine {
             (Some(_), Some(k)) if top.len() == req.rows => Some(encode_cursor(&k)),
             _ => None,
         };
-        Ok(SearchHits { count, results, facets: facet_counts(req, facets)?, next_cursor })
+        Ok(SearchHits {
+            count,
+            results,
+            facets: facet_counts(req, facets)?,
+            next_cursor,
+        })
     }
 
-    fn stored_dict(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<serde_json::Value, Error> {
+    fn stored_dict(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Result<serde_json::Value, Error> {
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let json = doc.get_first(self.fields.dict).and_then(|v| v.as_str()).unwrap_or("null");
-        serde_json::from_str(json).map_err(|e| Error::Engine(format!("stored dataset is not JSON: {e}")))
+        let json = doc
+            .get_first(self.fields.dict)
+            .and_then(|v| v.as_str())
+            .unwrap_or("null");
+        serde_json::from_str(json)
+            .map_err(|e| Error::Engine(format!("stored dataset is not JSON: {e}")))
     }
 
     fn filter_term(&self, field: &str, value: &str) -> Result<Box<dyn Query>, Error> {
-        let f = self.fields.get(field).ok_or_else(|| Error::Engine(format!("no field {field}")))?;
-        Ok(Box::new(TermQuery::new(Term::from_field_text(f, value), IndexRecordOption::Basic)))
+        let f = self
+            .fields
+            .get(field)
+            .ok_or_else(|| Error::Engine(format!("no field {field}")))?;
+        Ok(Box::new(TermQuery::new(
+            Term::from_field_text(f, value),
+            IndexRecordOption::Basic,
+        )))
     }
 
     fn all_of(&self, terms: &[(&str, &str)]) -> Result<Box<dyn Query>, Error> {
-        let qs = terms.iter().map(|(f, v)| self.filter_term(f, v).map(|q| (Occur::Must, q))).collect::<Result<Vec<_>, _>>()?;
+        let qs = terms
+            .iter()
+            .map(|(f, v)| self.filter_term(f, v).map(|q| (Occur::Must, q)))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Box::new(BooleanQuery::new(qs)))
     }
 
     /// What the caller may see, as a query: CKAN's permission labels, enforced in the engine
     /// so that counts and facets obey them too.
     fn visibility(&self, v: &Visibility) -> Result<Box<dyn Query>, Error> {
-        let mut allowed: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, self.all_of(&[("state", "active"), ("capacity", "public")])?)];
+        let mut allowed: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Should,
+            self.all_of(&[("state", "active"), ("capacity", "public")])?,
+        )];
         if v.include_private {
             if v.sysadmin {
-                allowed.push((Occur::Should, self.all_of(&[("state", "active"), ("capacity", "private")])?));
+                allowed.push((
+                    Occur::Should,
+                    self.all_of(&[("state", "active"), ("capacity", "private")])?,
+                ));
             } else if !v.private_orgs.is_empty() {
-                let owner = self.fields.get("owner_org").ok_or_else(|| Error::Engine("no owner_org".into()))?;
-                let orgs = TermSetQuery::new(v.private_orgs.iter().map(|o| Term::from_field_text(owner, o)));
+                let owner = self
+                    .fields
+                    .get("owner_org")
+                    .ok_or_else(|| Error::Engine("no owner_org".into()))?;
+                let orgs = TermSetQuery::new(
+                    v.private_orgs
+                        .iter()
+                        .map(|o| Term::from_field_text(owner, o)),
+                );
                 allowed.push((
                     Occur::Should,
                     Box::new(BooleanQuery::new(vec![
-                        (Occur::Must, self.all_of(&[("state", "active"), ("capacity", "private")])?),
+                        (
+                            Occur::Must,
+                            self.all_of(&[("state", "active"), ("capacity", "private")])?,
+                        ),
                         (Occur::Must, Box::new(orgs)),
                     ])),
                 ));
@@ -261,7 +366,10 @@ impl Engine {
         if v.include_drafts {
             match (&v.user_id, v.sysadmin) {
                 (_, true) => allowed.push((Occur::Should, self.filter_term("state", "draft")?)),
-                (Some(uid), false) => allowed.push((Occur::Should, self.all_of(&[("state", "draft"), ("creator_user_id", uid)])?)),
+                (Some(uid), false) => allowed.push((
+                    Occur::Should,
+                    self.all_of(&[("state", "draft"), ("creator_user_id", uid)])?,
+                )),
                 (None, false) => {}
             }
         }
@@ -288,7 +396,11 @@ impl Engine {
                 f => f.to_string(),
             };
             let sortable = field == "score"
-                || schema::STRING_FIELDS.contains(&field.as_str()) && field != "tags" && field != "groups" && field != "res_format" && field != "res_url"
+                || schema::STRING_FIELDS.contains(&field.as_str())
+                    && field != "tags"
+                    && field != "groups"
+                    && field != "res_format"
+                    && field != "res_url"
                 || schema::DATE_FIELDS.contains(&field.as_str())
                 || schema::NUMBER_FIELDS.contains(&field.as_str());
             if !sortable {
@@ -315,9 +427,12 @@ impl Engine {
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = vec![];
         for i in 0..sort.0.len() {
             let mut all: Vec<(Occur, Box<dyn Query>)> = vec![];
-            for j in 0..i {
-                let t = self.cursor_term(&sort.0[j].0, &values[j])?;
-                all.push((Occur::Must, Box::new(TermQuery::new(t, IndexRecordOption::Basic))));
+            for ((field, _), value) in sort.0.iter().zip(&values).take(i) {
+                let t = self.cursor_term(field, value)?;
+                all.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+                ));
             }
             let (field, desc) = &sort.0[i];
             let t = self.cursor_term(field, &values[i])?;
@@ -333,10 +448,16 @@ impl Engine {
     }
 
     fn cursor_term(&self, field: &str, v: &serde_json::Value) -> Result<Term, Error> {
-        let f = self.fields.get(field).ok_or(Error::Query("invalid cursor".into()))?;
+        let f = self
+            .fields
+            .get(field)
+            .ok_or(Error::Query("invalid cursor".into()))?;
         let bad = || Error::Query("invalid cursor".into());
         Ok(if schema::DATE_FIELDS.contains(&field) {
-            Term::from_field_date(f, tantivy::DateTime::from_timestamp_nanos(v.as_i64().ok_or_else(bad)?))
+            Term::from_field_date(
+                f,
+                tantivy::DateTime::from_timestamp_nanos(v.as_i64().ok_or_else(bad)?),
+            )
         } else if schema::NUMBER_FIELDS.contains(&field) {
             Term::from_field_u64(f, v.as_u64().ok_or_else(bad)?)
         } else {
@@ -347,7 +468,11 @@ impl Engine {
     fn aggregations(&self, req: &SearchRequest) -> Result<Aggregations, Error> {
         let mut aggs = serde_json::Map::new();
         for field in &req.facet_fields {
-            let f = if field == "dataset_type" { "type" } else { field.as_str() };
+            let f = if field == "dataset_type" {
+                "type"
+            } else {
+                field.as_str()
+            };
             // Only exact-value fields have facets; others are answered empty, as Solr does.
             if !schema::STRING_FIELDS.contains(&f) {
                 continue;
@@ -358,13 +483,18 @@ impl Engine {
                 serde_json::json!({"terms": {"field": f, "size": size, "min_doc_count": req.facet_mincount.max(1)}}),
             );
         }
-        serde_json::from_value(serde_json::Value::Object(aggs)).map_err(|e| Error::Engine(format!("facets: {e}")))
+        serde_json::from_value(serde_json::Value::Object(aggs))
+            .map_err(|e| Error::Engine(format!("facets: {e}")))
     }
 
     /// How much disk the index takes, in bytes.
     pub fn size_on_disk(&self) -> u64 {
         std::fs::read_dir(&self.dir)
-            .map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok()?.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
             .unwrap_or(0)
     }
 
@@ -381,7 +511,11 @@ type Key = (SortByErasedType, Order);
 impl SortKeys {
     fn key(&self, i: usize) -> Key {
         let (field, desc) = &self.0[i];
-        let computer = if field == "score" { SortByErasedType::for_score() } else { SortByErasedType::for_field(field) };
+        let computer = if field == "score" {
+            SortByErasedType::for_score()
+        } else {
+            SortByErasedType::for_field(field)
+        };
         (computer, if *desc { Order::Desc } else { Order::Asc })
     }
 
@@ -405,17 +539,27 @@ fn owned_to_json(v: &OwnedValue) -> serde_json::Value {
 
 fn encode_cursor(k: &SortValue) -> String {
     use base64::Engine as _;
-    let values = serde_json::json!([owned_to_json(&k.0), owned_to_json(&k.1), owned_to_json(&k.2), owned_to_json(&k.3)]);
+    let values = serde_json::json!([
+        owned_to_json(&k.0),
+        owned_to_json(&k.1),
+        owned_to_json(&k.2),
+        owned_to_json(&k.3)
+    ]);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(values.to_string())
 }
 
 fn decode_cursor(c: &str) -> Option<Vec<serde_json::Value>> {
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
-fn facet_counts(req: &SearchRequest, results: tantivy::aggregation::agg_result::AggregationResults) -> Result<Vec<(String, Vec<(String, u64)>)>, Error> {
+fn facet_counts(
+    req: &SearchRequest,
+    results: tantivy::aggregation::agg_result::AggregationResults,
+) -> Result<FacetCounts, Error> {
     let json = serde_json::to_value(&results).map_err(|e| Error::Engine(e.to_string()))?;
     let mut out = vec![];
     for field in &req.facet_fields {
@@ -445,14 +589,23 @@ fn facet_counts(req: &SearchRequest, results: tantivy::aggregation::agg_result::
 fn clear_dir(dir: &Path) -> Result<(), Error> {
     for entry in std::fs::read_dir(dir).map_err(|e| Error::Engine(e.to_string()))? {
         let path = entry.map_err(|e| Error::Engine(e.to_string()))?.path();
-        let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
         removed.map_err(|e| Error::Engine(format!("cannot clear {}: {e}", path.display())))?;
     }
     Ok(())
 }
 
 impl Searcher for Engine {
-    fn search(&self, cat: &Catalogue, req: &SearchRequest, vis: &Visibility) -> catalogue::Result<SearchHits> {
+    fn search(
+        &self,
+        cat: &Catalogue,
+        req: &SearchRequest,
+        vis: &Visibility,
+    ) -> catalogue::Result<SearchHits> {
         // Read-your-writes: whatever the feed holds (this node's writes or another node's) is
         // indexed before the search runs.
         self.sync(cat)?;

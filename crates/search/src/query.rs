@@ -11,7 +11,12 @@ pub enum Value {
     /// `abc*`: the prefix.
     Prefix(String),
     /// Bounds as written; `None` for `*`.
-    Range { lo: Option<String>, hi: Option<String>, lo_inclusive: bool, hi_inclusive: bool },
+    Range {
+        lo: Option<String>,
+        hi: Option<String>,
+        lo_inclusive: bool,
+        hi_inclusive: bool,
+    },
     /// `field:*`.
     Any,
 }
@@ -21,7 +26,10 @@ pub enum Node {
     /// `*:*`
     All,
     /// A value on a field (`None`: the default search fields).
-    Match { field: Option<String>, value: Value },
+    Match {
+        field: Option<String>,
+        value: Value,
+    },
     /// Clauses that must (true) or must not (false) match; plain clauses must match.
     And(Vec<(bool, Node)>),
     Or(Vec<Node>),
@@ -58,13 +66,27 @@ const MAX_DEPTH: usize = 32;
 
 fn lex(input: &str) -> Result<Vec<Tok>, ParseError> {
     if input.chars().count() > MAX_QUERY_CHARS {
-        return Err(ParseError(format!("query longer than {MAX_QUERY_CHARS} characters")));
+        return Err(ParseError(format!(
+            "query longer than {MAX_QUERY_CHARS} characters"
+        )));
     }
     let chars: Vec<char> = input.chars().collect();
     let mut toks = vec![];
     let mut i = 0;
     let at_clause_start = |toks: &Vec<Tok>| {
-        matches!(toks.last(), None | Some(Tok::LParen | Tok::And | Tok::Or | Tok::Not | Tok::Word(_) | Tok::Phrase(_) | Tok::Range(..) | Tok::RParen))
+        matches!(
+            toks.last(),
+            None | Some(
+                Tok::LParen
+                    | Tok::And
+                    | Tok::Or
+                    | Tok::Not
+                    | Tok::Word(_)
+                    | Tok::Phrase(_)
+                    | Tok::Range(..)
+                    | Tok::RParen
+            )
+        )
     };
     while i < chars.len() {
         let c = chars[i];
@@ -91,7 +113,10 @@ fn lex(input: &str) -> Result<Vec<Tok>, ParseError> {
                 toks.push(t);
                 i = next;
             }
-            '+' | '-' | '!' if at_clause_start(&toks) && chars.get(i + 1).is_some_and(|n| !n.is_whitespace()) => {
+            '+' | '-' | '!'
+                if at_clause_start(&toks)
+                    && chars.get(i + 1).is_some_and(|n| !n.is_whitespace()) =>
+            {
                 toks.push(match c {
                     '+' => Tok::Plus,
                     '-' => Tok::Minus,
@@ -122,7 +147,11 @@ fn lex(input: &str) -> Result<Vec<Tok>, ParseError> {
                     word.push(ch);
                     i += 1;
                 }
-                if i > 0 && chars[i - 1] == ':' && !word.is_empty() && !(i >= 2 && chars[i - 2] == '\\') {
+                if i > 0
+                    && chars[i - 1] == ':'
+                    && !word.is_empty()
+                    && !(i >= 2 && chars[i - 2] == '\\')
+                {
                     if chars.get(i).is_none_or(|c| c.is_whitespace()) {
                         return Err(ParseError(format!("no value after '{word}:'")));
                     }
@@ -172,9 +201,19 @@ fn read_range(chars: &[char], start: usize) -> Result<(Tok, usize), ParseError> 
     let inner: String = chars[start + 1..end].iter().collect();
     let parts: Vec<&str> = inner.split(" TO ").collect();
     let [lo, hi] = parts.as_slice() else {
-        return Err(ParseError(format!("a range needs 'lower TO upper', got [{inner}]")));
+        return Err(ParseError(format!(
+            "a range needs 'lower TO upper', got [{inner}]"
+        )));
     };
-    Ok((Tok::Range(lo_inclusive, lo.trim().to_string(), hi.trim().to_string(), hi_inclusive), end + 1))
+    Ok((
+        Tok::Range(
+            lo_inclusive,
+            lo.trim().to_string(),
+            hi.trim().to_string(),
+            hi_inclusive,
+        ),
+        end + 1,
+    ))
 }
 
 struct Parser {
@@ -189,7 +228,11 @@ pub fn parse(input: &str) -> Result<Option<Node>, ParseError> {
     if toks.is_empty() {
         return Ok(None);
     }
-    let mut p = Parser { toks, pos: 0, depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let node = p.or(None)?;
     if p.pos < p.toks.len() {
         return Err(ParseError("unbalanced ')'".into()));
@@ -213,7 +256,11 @@ impl Parser {
             alts.push(self.and(field)?);
         }
         self.depth -= 1;
-        Ok(if alts.len() == 1 { alts.remove(0) } else { Node::Or(alts) })
+        Ok(if alts.len() == 1 {
+            alts.remove(0)
+        } else {
+            Node::Or(alts)
+        })
     }
 
     fn and(&mut self, field: Option<&str>) -> Result<Node, ParseError> {
@@ -248,7 +295,11 @@ impl Parser {
     }
 
     fn atom(&mut self, field: Option<&str>) -> Result<Node, ParseError> {
-        let tok = self.toks.get(self.pos).cloned().ok_or_else(|| ParseError("query ends too early".into()))?;
+        let tok = self
+            .toks
+            .get(self.pos)
+            .cloned()
+            .ok_or_else(|| ParseError("query ends too early".into()))?;
         self.pos += 1;
         let field_of = |f: Option<&str>| f.map(str::to_string);
         match tok {
@@ -262,7 +313,9 @@ impl Parser {
             }
             Tok::Field(f) => {
                 if field.is_some() {
-                    return Err(ParseError(format!("field '{f}:' inside another field's value")));
+                    return Err(ParseError(format!(
+                        "field '{f}:' inside another field's value"
+                    )));
                 }
                 if f == "*" {
                     return match self.toks.get(self.pos) {
@@ -275,16 +328,30 @@ impl Parser {
                 }
                 self.atom(Some(&f))
             }
-            Tok::Word(w) => Ok(Node::Match { field: field_of(field), value: word_value(&w) }),
-            Tok::Phrase(s) => Ok(Node::Match { field: field_of(field), value: Value::Phrase(s) }),
+            Tok::Word(w) => Ok(Node::Match {
+                field: field_of(field),
+                value: word_value(&w),
+            }),
+            Tok::Phrase(s) => Ok(Node::Match {
+                field: field_of(field),
+                value: Value::Phrase(s),
+            }),
             Tok::Range(lo_inc, lo, hi, hi_inc) => {
                 if field.is_none() {
-                    return Err(ParseError("a range needs a field, e.g. metadata_modified:[2024-01-01T00:00:00Z TO *]".into()));
+                    return Err(ParseError(
+                        "a range needs a field, e.g. metadata_modified:[2024-01-01T00:00:00Z TO *]"
+                            .into(),
+                    ));
                 }
                 let bound = |s: String| if s == "*" { None } else { Some(s) };
                 Ok(Node::Match {
                     field: field_of(field),
-                    value: Value::Range { lo: bound(lo), hi: bound(hi), lo_inclusive: lo_inc, hi_inclusive: hi_inc },
+                    value: Value::Range {
+                        lo: bound(lo),
+                        hi: bound(hi),
+                        lo_inclusive: lo_inc,
+                        hi_inclusive: hi_inc,
+                    },
                 })
             }
             Tok::RParen => Err(ParseError("unbalanced ')'".into())),
@@ -298,7 +365,10 @@ impl Parser {
 fn word_value(w: &str) -> Value {
     if w == "*" {
         Value::Any
-    } else if let Some(prefix) = w.strip_suffix('*').filter(|p| !p.is_empty() && !p.contains('*')) {
+    } else if let Some(prefix) = w
+        .strip_suffix('*')
+        .filter(|p| !p.is_empty() && !p.contains('*'))
+    {
         Value::Prefix(prefix.to_string())
     } else {
         Value::Word(w.to_string())
@@ -310,7 +380,10 @@ mod tests {
     use super::*;
 
     fn m(field: Option<&str>, v: Value) -> Node {
-        Node::Match { field: field.map(str::to_string), value: v }
+        Node::Match {
+            field: field.map(str::to_string),
+            value: v,
+        }
     }
     fn w(s: &str) -> Value {
         Value::Word(s.into())
@@ -320,39 +393,71 @@ mod tests {
     fn the_subset_clients_send() {
         assert_eq!(parse("*:*"), Ok(Some(Node::All)));
         assert_eq!(parse(""), Ok(None));
-        assert_eq!(parse("tags:economy"), Ok(Some(m(Some("tags"), w("economy")))));
+        assert_eq!(
+            parse("tags:economy"),
+            Ok(Some(m(Some("tags"), w("economy"))))
+        );
         assert_eq!(
             parse("da nang"),
-            Ok(Some(Node::And(vec![(true, m(None, w("da"))), (true, m(None, w("nang")))])))
+            Ok(Some(Node::And(vec![
+                (true, m(None, w("da"))),
+                (true, m(None, w("nang")))
+            ])))
         );
-        assert_eq!(parse("title:\"Đà Nẵng\""), Ok(Some(m(Some("title"), Value::Phrase("Đà Nẵng".into())))));
+        assert_eq!(
+            parse("title:\"Đà Nẵng\""),
+            Ok(Some(m(Some("title"), Value::Phrase("Đà Nẵng".into()))))
+        );
         assert_eq!(
             parse("organization:a OR organization:b"),
-            Ok(Some(Node::Or(vec![m(Some("organization"), w("a")), m(Some("organization"), w("b"))])))
+            Ok(Some(Node::Or(vec![
+                m(Some("organization"), w("a")),
+                m(Some("organization"), w("b"))
+            ])))
         );
         assert_eq!(
             parse("-organization:a"),
-            Ok(Some(Node::And(vec![(false, m(Some("organization"), w("a")))])))
+            Ok(Some(Node::And(vec![(
+                false,
+                m(Some("organization"), w("a"))
+            )])))
         );
         assert_eq!(
             parse("metadata_modified:[2026-11-23T04:27:30.593566Z TO *]"),
             Ok(Some(m(
                 Some("metadata_modified"),
-                Value::Range { lo: Some("2026-11-23T04:27:30.593566Z".into()), hi: None, lo_inclusive: true, hi_inclusive: true }
+                Value::Range {
+                    lo: Some("2026-11-23T04:27:30.593566Z".into()),
+                    hi: None,
+                    lo_inclusive: true,
+                    hi_inclusive: true
+                }
             )))
         );
-        assert_eq!(parse("name:truong*"), Ok(Some(m(Some("name"), Value::Prefix("truong".into())))));
+        assert_eq!(
+            parse("name:truong*"),
+            Ok(Some(m(Some("name"), Value::Prefix("truong".into()))))
+        );
         assert_eq!(
             parse("tags:(a OR b)"),
-            Ok(Some(Node::Or(vec![m(Some("tags"), w("a")), m(Some("tags"), w("b"))])))
+            Ok(Some(Node::Or(vec![
+                m(Some("tags"), w("a")),
+                m(Some("tags"), w("b"))
+            ])))
         );
         assert!(matches!(parse("a AND NOT b"), Ok(Some(Node::And(c))) if c.len() == 2 && !c[1].0));
-        assert_eq!(parse("url:http\\://x"), Ok(Some(m(Some("url"), w("http://x")))));
+        assert_eq!(
+            parse("url:http\\://x"),
+            Ok(Some(m(Some("url"), w("http://x"))))
+        );
     }
 
     #[test]
     fn malformed_queries_are_errors() {
-        for q in ["(a", "a)", "\"open", "title:", "[a TO b]", "x:[a b]", "*:x", "AND", "a OR", "x:y:z:(", "\\"] {
+        for q in [
+            "(a", "a)", "\"open", "title:", "[a TO b]", "x:[a b]", "*:x", "AND", "a OR", "x:y:z:(",
+            "\\",
+        ] {
             assert!(parse(q).is_err(), "{q} should not parse");
         }
         assert!(parse(&"(".repeat(100)).is_err());
@@ -361,7 +466,9 @@ mod tests {
     #[test]
     fn arbitrary_input_never_panics() {
         // A cheap deterministic fuzz: every short string over the syntax characters.
-        let alphabet = ['a', ':', '"', '(', ')', '[', ']', '{', '}', '*', '-', '+', '!', ' ', '\\', 'T', 'O'];
+        let alphabet = [
+            'a', ':', '"', '(', ')', '[', ']', '{', '}', '*', '-', '+', '!', ' ', '\\', 'T', 'O',
+        ];
         let mut n = 0u64;
         for len in 1..=5u32 {
             let total = (alphabet.len() as u64).pow(len);

@@ -2,20 +2,42 @@
 
 use crate::analyzer::{EXACT, FOLDED, STEMMED};
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, NumericOptions, Schema, TextFieldIndexing,
-    TextOptions, FAST, STORED, STRING,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, NumericOptions,
+    Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 
 /// Bumped whenever the schema or analysis changes: an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Full-text fields: CKAN name → (folded field, exact field).
-pub const TEXT_FIELDS: [&str; 8] = ["title", "notes", "text", "res_name", "res_description", "author", "maintainer", "name_text"];
+pub const TEXT_FIELDS: [&str; 8] = [
+    "title",
+    "notes",
+    "text",
+    "res_name",
+    "res_description",
+    "author",
+    "maintainer",
+    "name_text",
+];
 
 /// Exact-value fields (Solr `string`): matched whole, used for filters, facets and sorting.
 pub const STRING_FIELDS: [&str; 15] = [
-    "id", "name", "organization", "owner_org", "groups", "tags", "res_format", "license_id", "state", "type",
-    "private", "capacity", "creator_user_id", "title_string", "res_url",
+    "id",
+    "name",
+    "organization",
+    "owner_org",
+    "groups",
+    "tags",
+    "res_format",
+    "license_id",
+    "state",
+    "type",
+    "private",
+    "capacity",
+    "creator_user_id",
+    "title_string",
+    "res_url",
 ];
 
 pub const DATE_FIELDS: [&str; 2] = ["metadata_created", "metadata_modified"];
@@ -31,7 +53,9 @@ pub struct Fields {
 
 fn text_options(tokenizer: &str) -> TextOptions {
     TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     )
 }
 
@@ -46,19 +70,32 @@ pub fn build() -> Fields {
         b.add_text_field(f, STRING | FAST);
     }
     for f in DATE_FIELDS {
-        b.add_date_field(f, DateOptions::default().set_indexed().set_fast().set_precision(DateTimePrecision::Microseconds));
+        b.add_date_field(
+            f,
+            DateOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_precision(DateTimePrecision::Microseconds),
+        );
     }
     for f in NUMBER_FIELDS {
         b.add_u64_field(f, NumericOptions::default().set_indexed().set_fast());
     }
     let extras = b.add_json_field(
         "extras",
-        JsonObjectOptions::default()
-            .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic)),
+        JsonObjectOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::Basic),
+        ),
     );
     let dict = b.add_text_field("dict", STORED);
     let schema = b.build();
-    Fields { schema, dict, extras }
+    Fields {
+        schema,
+        dict,
+        extras,
+    }
 }
 
 impl Fields {

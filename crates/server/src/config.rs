@@ -25,8 +25,10 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: &Path) -> Result<FileConfig, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("invalid configuration in {}: {e}", path.display()))
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| format!("invalid configuration in {}: {e}", path.display()))
     }
 }
 
@@ -56,16 +58,24 @@ pub struct Overrides {
 
 impl Settings {
     pub fn resolve(file: FileConfig, o: Overrides) -> Result<Settings, String> {
-        let data_dir = o.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
+        let data_dir = o
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
         let database_url = o
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cong.db").display()));
         let bind = o.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.into());
-        let site_url = o.site_url.or(file.site_url).map(|s| s.trim_end_matches('/').to_string());
+        let site_url = o
+            .site_url
+            .or(file.site_url)
+            .map(|s| s.trim_end_matches('/').to_string());
         if let Some(u) = &site_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(format!("site_url must start with http:// or https://, got {u:?}"));
+                return Err(format!(
+                    "site_url must start with http:// or https://, got {u:?}"
+                ));
             }
         }
         let defaults = catalogue::Config::default();
@@ -74,7 +84,9 @@ impl Settings {
             site_title: file.site_title.unwrap_or(defaults.site_title),
             site_description: file.site_description.unwrap_or(defaults.site_description),
             locale_default: file.locale_default.unwrap_or(defaults.locale_default),
-            create_unowned_dataset: file.create_unowned_dataset.unwrap_or(defaults.create_unowned_dataset),
+            create_unowned_dataset: file
+                .create_unowned_dataset
+                .unwrap_or(defaults.create_unowned_dataset),
             list_max: defaults.list_max,
             search_rows_max: file.search_rows_max.unwrap_or(defaults.search_rows_max),
         };
@@ -96,8 +108,16 @@ mod tests {
 
     #[test]
     fn command_line_beats_file_beats_defaults() {
-        let file: FileConfig = toml::from_str("bind = \"0.0.0.0:8080\"\nsite_title = \"Cổng Đà Nẵng\"").expect("toml");
-        let s = Settings::resolve(file, Overrides { bind: Some("127.0.0.1:9".into()), ..Default::default() }).expect("resolve");
+        let file: FileConfig =
+            toml::from_str("bind = \"0.0.0.0:8080\"\nsite_title = \"Cổng Đà Nẵng\"").expect("toml");
+        let s = Settings::resolve(
+            file,
+            Overrides {
+                bind: Some("127.0.0.1:9".into()),
+                ..Default::default()
+            },
+        )
+        .expect("resolve");
         assert_eq!(s.bind, "127.0.0.1:9");
         assert_eq!(s.catalogue.site_title, "Cổng Đà Nẵng");
         assert_eq!(s.catalogue.site_url, "http://127.0.0.1:9");

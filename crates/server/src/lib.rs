@@ -18,7 +18,10 @@ pub struct AppState {
 }
 
 fn cors(origins: &[String]) -> Cors {
-    let base = Cors::default().allowed_methods(["GET", "POST"]).allow_any_header().max_age(3600);
+    let base = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allow_any_header()
+        .max_age(3600);
     if origins.iter().any(|o| o == "*") {
         base.allow_any_origin()
     } else {
@@ -32,7 +35,10 @@ pub fn build(
     listener: TcpListener,
     settings: &config::Settings,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let state = web::Data::new(AppState { catalogue, max_body_bytes: settings.max_body_bytes });
+    let state = web::Data::new(AppState {
+        catalogue,
+        max_body_bytes: settings.max_body_bytes,
+    });
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()

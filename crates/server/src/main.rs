@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "cong", version, about = "Cổng: a CKAN-compatible open-data portal")]
+#[command(
+    name = "cong",
+    version,
+    about = "Cổng: a CKAN-compatible open-data portal"
+)]
 struct Cli {
     /// Where the SQLite database, index and files live.
     #[arg(long, global = true, env = "CONG_DATA_DIR")]
@@ -96,19 +100,30 @@ enum TokenCommand {
 fn settings(cli: &Cli, bind: Option<String>) -> Result<Settings, String> {
     let file = match &cli.config {
         Some(path) => FileConfig::load(path)?,
-        None if std::path::Path::new("cong.toml").exists() => FileConfig::load(std::path::Path::new("cong.toml"))?,
+        None if std::path::Path::new("cong.toml").exists() => {
+            FileConfig::load(std::path::Path::new("cong.toml"))?
+        }
         None => FileConfig::default(),
     };
     Settings::resolve(
         file,
-        Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone(), site_url: cli.site_url.clone(), bind },
+        Overrides {
+            data_dir: cli.data_dir.clone(),
+            database_url: cli.database_url.clone(),
+            site_url: cli.site_url.clone(),
+            bind,
+        },
     )
 }
 
 fn open(settings: &Settings) -> Result<Catalogue, String> {
     if settings.database_url.starts_with("sqlite://") || !settings.database_url.contains("://") {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| format!("cannot create data directory {}: {e}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            format!(
+                "cannot create data directory {}: {e}",
+                settings.data_dir.display()
+            )
+        })?;
     }
     Catalogue::open(&settings.database_url, settings.catalogue.clone()).map_err(|e| e.to_string())
 }
@@ -134,20 +149,40 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Demo => {
             let cat = open(&settings(&cli, None)?)?;
             let r = catalogue::demo::load_demo(&cat).map_err(describe)?;
-            eprintln!("cong: demo loaded ({} organizations, {} groups, {} datasets added)", r.organizations, r.groups, r.datasets);
+            eprintln!(
+                "cong: demo loaded ({} organizations, {} groups, {} datasets added)",
+                r.organizations, r.groups, r.datasets
+            );
             Ok(())
         }
-        Command::User { command: UserCommand::Add { name, email, password, sysadmin } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    email,
+                    password,
+                    sysadmin,
+                },
+        } => {
             let cat = open(&settings(&cli, None)?)?;
             let u = add_user(
                 &cat,
-                NewUser { name: name.clone(), email: email.clone(), password: password.clone(), fullname: None, about: None, sysadmin: *sysadmin },
+                NewUser {
+                    name: name.clone(),
+                    email: email.clone(),
+                    password: password.clone(),
+                    fullname: None,
+                    about: None,
+                    sysadmin: *sysadmin,
+                },
             )
             .map_err(describe)?;
             println!("{}", u.id);
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { user, label } } => {
+        Command::Token {
+            command: TokenCommand::Create { user, label },
+        } => {
             let cat = open(&settings(&cli, None)?)?;
             let t = issue_token(&cat, user, label).map_err(describe)?;
             println!("{}", t.token);
@@ -156,12 +191,15 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Reindex => {
             let settings = settings(&cli, None)?;
             let cat = open(&settings)?;
-            let (engine, _) = search::Engine::open(&index_dir(&settings), REINDEX_WRITER_MB).map_err(|e| e.to_string())?;
+            let (engine, _) = search::Engine::open(&index_dir(&settings), REINDEX_WRITER_MB)
+                .map_err(|e| e.to_string())?;
             let started = std::time::Instant::now();
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} datasets ({per_sec}, {eta} left)")
-                    .map_err(|e| e.to_string())?,
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} datasets ({per_sec}, {eta} left)",
+                )
+                .map_err(|e| e.to_string())?,
             );
             let n = engine
                 .rebuild(&cat, |done, total| {
@@ -181,7 +219,11 @@ fn run(cli: Cli) -> Result<(), String> {
             print!("{}", server::openapi::document_json());
             Ok(())
         }
-        Command::Generate { datasets, resources, tags } => {
+        Command::Generate {
+            datasets,
+            resources,
+            tags,
+        } => {
             let cat = open(&settings(&cli, None)?)?;
             let started = std::time::Instant::now();
             let made = catalogue::demo::generate(&cat, *datasets, *resources, *tags, |i| {
@@ -190,7 +232,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
             })
             .map_err(describe)?;
-            eprintln!("cong: generated {made} datasets in {:.1} s", started.elapsed().as_secs_f64());
+            eprintln!(
+                "cong: generated {made} datasets in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
     }
@@ -207,12 +252,18 @@ fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     let cat = open(&settings)?;
     if demo {
         let r = catalogue::demo::load_demo(&cat).map_err(describe)?;
-        eprintln!("cong: demo loaded ({} organizations, {} groups, {} datasets added)", r.organizations, r.groups, r.datasets);
+        eprintln!(
+            "cong: demo loaded ({} organizations, {} groups, {} datasets added)",
+            r.organizations, r.groups, r.datasets
+        );
     }
     let cat = Arc::new(cat);
     let engine = start_search(&settings, &cat)?;
     cat.install_searcher(engine);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let server = server::build(cat, listener, &settings).map_err(|e| e.to_string())?;
         println!("cong: listening on http://{addr}");
@@ -234,11 +285,15 @@ fn index_dir(settings: &Settings) -> PathBuf {
 /// Opens the search index, rebuilding it when it is missing, corrupt or outdated, catches up
 /// with the change feed, and keeps following it in the background.
 fn start_search(settings: &Settings, cat: &Arc<Catalogue>) -> Result<Arc<search::Engine>, String> {
-    let (engine, opened) = search::Engine::open(&index_dir(settings), SERVE_WRITER_MB).map_err(|e| e.to_string())?;
+    let (engine, opened) =
+        search::Engine::open(&index_dir(settings), SERVE_WRITER_MB).map_err(|e| e.to_string())?;
     if opened == search::Opened::Fresh {
         let started = std::time::Instant::now();
         let n = engine.rebuild(cat, |_, _| {}).map_err(|e| e.to_string())?;
-        eprintln!("cong: search index built ({n} datasets, {:.1} s)", started.elapsed().as_secs_f64());
+        eprintln!(
+            "cong: search index built ({n} datasets, {:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
     } else {
         engine.sync(cat).map_err(|e| e.to_string())?;
     }
@@ -258,7 +313,10 @@ fn start_search(settings: &Settings, cat: &Arc<Catalogue>) -> Result<Arc<search:
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CONG_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONG_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

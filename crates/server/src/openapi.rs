@@ -7,8 +7,8 @@ use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, Para
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathItem, PathsBuilder, Ref, RefOr,
-    Required, ResponseBuilder,
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathItem,
+    PathsBuilder, Ref, RefOr, Required, ResponseBuilder,
 };
 
 fn json_type(ty: &str) -> Type {
@@ -24,10 +24,19 @@ fn json_type(ty: &str) -> Type {
 fn result_schema(r: Returns) -> RefOr<Schema> {
     match r {
         Returns::Schema(name) => Ref::from_schema_name(name).into(),
-        Returns::ListOf(name) => ArrayBuilder::new().items(Ref::from_schema_name(name)).build().into(),
-        Returns::Names => ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).build().into(),
+        Returns::ListOf(name) => ArrayBuilder::new()
+            .items(Ref::from_schema_name(name))
+            .build()
+            .into(),
+        Returns::Names => ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String))
+            .build()
+            .into(),
         Returns::Null => ObjectBuilder::new().schema_type(Type::Null).build().into(),
-        Returns::Object => ObjectBuilder::new().schema_type(Type::Object).build().into(),
+        Returns::Object => ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .build()
+            .into(),
     }
 }
 
@@ -50,7 +59,10 @@ fn json_content(schema: RefOr<Schema>) -> utoipa::openapi::Content {
 fn error_response(desc: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(desc)
-        .content("application/json", json_content(Ref::from_schema_name("ErrorEnvelope").into()))
+        .content(
+            "application/json",
+            json_content(Ref::from_schema_name("ErrorEnvelope").into()),
+        )
         .build()
 }
 
@@ -60,7 +72,10 @@ pub fn document() -> OpenApi {
     for a in ACTIONS {
         let ok = ResponseBuilder::new()
             .description("CKAN envelope with the result")
-            .content("application/json", json_content(envelope(result_schema(a.returns))))
+            .content(
+                "application/json",
+                json_content(envelope(result_schema(a.returns))),
+            )
             .build();
         let op = |method: &str| {
             let mut b = OperationBuilder::new()
@@ -68,17 +83,27 @@ pub fn document() -> OpenApi {
                 .summary(Some(a.summary))
                 .tag("action")
                 .response("200", ok.clone())
-                .response("400", error_response("Bad request (bare string) or Search Query / Integrity Error"))
+                .response(
+                    "400",
+                    error_response("Bad request (bare string) or Search Query / Integrity Error"),
+                )
                 .response("403", error_response("Authorization Error"))
                 .response("404", error_response("Not Found Error"))
-                .response("409", error_response("Validation Error: one key per field, each a list of messages"));
+                .response(
+                    "409",
+                    error_response("Validation Error: one key per field, each a list of messages"),
+                );
             if method == "get" {
                 for p in a.params {
                     b = b.parameter(
                         ParameterBuilder::new()
                             .name(p.name)
                             .parameter_in(ParameterIn::Query)
-                            .required(if p.required { Required::True } else { Required::False })
+                            .required(if p.required {
+                                Required::True
+                            } else {
+                                Required::False
+                            })
                             .description(Some(p.doc))
                             .schema(Some(ObjectBuilder::new().schema_type(json_type(p.ty)))),
                     );
@@ -86,13 +111,20 @@ pub fn document() -> OpenApi {
             } else {
                 let mut body = ObjectBuilder::new();
                 for p in a.params {
-                    body = body.property(p.name, ObjectBuilder::new().schema_type(json_type(p.ty)).description(Some(p.doc)));
+                    body = body.property(
+                        p.name,
+                        ObjectBuilder::new()
+                            .schema_type(json_type(p.ty))
+                            .description(Some(p.doc)),
+                    );
                     if p.required {
                         body = body.required(p.name);
                     }
                 }
                 b = b.request_body(Some(
-                    RequestBodyBuilder::new().content("application/json", json_content(body.build().into())).build(),
+                    RequestBodyBuilder::new()
+                        .content("application/json", json_content(body.build().into()))
+                        .build(),
                 ));
             }
             b.build()
@@ -150,7 +182,9 @@ pub fn document() -> OpenApi {
 
 /// The document as pretty JSON, ending in a newline (what `openapi/openapi.json` holds).
 pub fn document_json() -> String {
-    let mut s = document().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s = document()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -175,7 +209,13 @@ mod tests {
     fn every_action_has_a_path() {
         let doc = super::document();
         for a in catalogue::actions::ACTIONS {
-            assert!(doc.paths.paths.contains_key(&format!("/api/3/action/{}", a.name)), "{}", a.name);
+            assert!(
+                doc.paths
+                    .paths
+                    .contains_key(&format!("/api/3/action/{}", a.name)),
+                "{}",
+                a.name
+            );
         }
     }
 }

@@ -11,13 +11,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 async fn home(state: web::Data<AppState>) -> HttpResponse {
     let cat = state.catalogue.clone();
     let listed = web::block(move || {
-        let action = actions::find("current_package_list_with_resources").ok_or(catalogue::Error::NotFound(None))?;
+        let action = actions::find("current_package_list_with_resources")
+            .ok_or(catalogue::Error::NotFound(None))?;
         let mut p = catalogue::Params::new();
         p.insert("limit".into(), Value::from(50));
         let list = actions::call(&cat, &Actor::Anonymous, action, p)?;
@@ -46,5 +51,7 @@ async fn home(state: web::Data<AppState>) -> HttpResponse {
          (<a href=\"/api/3/action/package_list\">CKAN API</a>)</p><ul>\n{items}</ul></body></html>",
         t = escape(&title)
     );
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html)
 }

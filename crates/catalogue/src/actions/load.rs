@@ -89,7 +89,11 @@ pub fn package_dict(conn: &mut AnyConnection, row: PackageRow) -> QueryResult<Pa
         .select(GroupRow::as_select())
         .load(conn)?;
     let org = match &row.owner_org {
-        Some(id) => groups::table.find(id).select(GroupRow::as_select()).first(conn).optional()?,
+        Some(id) => groups::table
+            .find(id)
+            .select(GroupRow::as_select())
+            .first(conn)
+            .optional()?,
         None => None,
     };
     Ok(assemble(row, res, tag_rows, group_rows, org))
@@ -172,7 +176,12 @@ pub fn package_dicts(conn: &mut AnyConnection, rows: Vec<PackageRow>) -> QueryRe
 
 /// A dataset by id or name, in any state.
 pub fn find_package(conn: &mut AnyConnection, id_or_name: &str) -> QueryResult<Option<PackageRow>> {
-    if let Some(p) = packages::table.find(id_or_name).select(PackageRow::as_select()).first(conn).optional()? {
+    if let Some(p) = packages::table
+        .find(id_or_name)
+        .select(PackageRow::as_select())
+        .first(conn)
+        .optional()?
+    {
         return Ok(Some(p));
     }
     packages::table
@@ -183,8 +192,17 @@ pub fn find_package(conn: &mut AnyConnection, id_or_name: &str) -> QueryResult<O
 }
 
 /// An organization (`is_org`) or group by id or name, in any state.
-pub fn find_group(conn: &mut AnyConnection, id_or_name: &str, is_org: Option<bool>) -> QueryResult<Option<GroupRow>> {
-    let row = match groups::table.find(id_or_name).select(GroupRow::as_select()).first(conn).optional()? {
+pub fn find_group(
+    conn: &mut AnyConnection,
+    id_or_name: &str,
+    is_org: Option<bool>,
+) -> QueryResult<Option<GroupRow>> {
+    let row = match groups::table
+        .find(id_or_name)
+        .select(GroupRow::as_select())
+        .first(conn)
+        .optional()?
+    {
         Some(g) => Some(g),
         None => groups::table
             .filter(groups::name.eq(id_or_name))
@@ -195,7 +213,11 @@ pub fn find_group(conn: &mut AnyConnection, id_or_name: &str, is_org: Option<boo
     Ok(row.filter(|g| is_org.is_none_or(|o| g.is_organization == o)))
 }
 
-pub fn user_dict(conn: &mut AnyConnection, u: &UserRow, with_email: bool) -> QueryResult<dict::User> {
+pub fn user_dict(
+    conn: &mut AnyConnection,
+    u: &UserRow,
+    with_email: bool,
+) -> QueryResult<dict::User> {
     let created: i64 = packages::table
         .filter(packages::creator_user_id.eq(&u.id))
         .filter(packages::state.eq("active"))
@@ -213,7 +235,11 @@ pub fn user_dict(conn: &mut AnyConnection, u: &UserRow, with_email: bool) -> Que
         sysadmin: u.sysadmin,
         state: u.state.clone(),
         image_url: u.image_url.clone(),
-        display_name: u.fullname.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| u.name.clone()),
+        display_name: u
+            .fullname
+            .clone()
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| u.name.clone()),
         email_hash: email_hash(u.email.as_deref().unwrap_or("")),
         number_created_packages: created,
         image_display_url: u.image_url.clone(),

@@ -17,7 +17,14 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 fn member_dict(m: MemberRow) -> Member {
-    Member { id: m.id, table_name: m.table_name, table_id: m.table_id, capacity: m.capacity, group_id: m.group_id, state: m.state }
+    Member {
+        id: m.id,
+        table_name: m.table_name,
+        table_id: m.table_id,
+        capacity: m.capacity,
+        group_id: m.group_id,
+        state: m.state,
+    }
 }
 
 fn find_user(conn: &mut AnyConnection, who: &str) -> Result<UserRow> {
@@ -30,12 +37,20 @@ fn find_user(conn: &mut AnyConnection, who: &str) -> Result<UserRow> {
         .ok_or_else(|| Error::not_found("User not found"))
 }
 
-fn group_for_admin(conn: &mut AnyConnection, ctx: &Ctx, id: &str, is_org: Option<bool>) -> Result<GroupRow> {
+fn group_for_admin(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    id: &str,
+    is_org: Option<bool>,
+) -> Result<GroupRow> {
     let g = find_group(conn, id, is_org)?
         .filter(|g| g.state == "active")
         .ok_or_else(|| Error::not_found("Group was not found."))?;
     if !authz::has_role(conn, ctx.actor, &g.id, Role::Admin)? {
-        return Err(Error::denied(ctx.actor.name(), &format!("edit group {}", g.id)));
+        return Err(Error::denied(
+            ctx.actor.name(),
+            &format!("edit group {}", g.id),
+        ));
     }
     Ok(g)
 }
@@ -60,11 +75,17 @@ fn user_member_delete(ctx: &Ctx, p: Params, is_org: bool) -> Result<Value> {
     let id = params::required(&p, "id")?;
     let username = params::required(&p, "username")?;
     ctx.cat.db.write(|c| {
-        let g = find_group(c, &id, Some(is_org))?.ok_or_else(|| Error::not_found("Group was not found."))?;
+        let g = find_group(c, &id, Some(is_org))?
+            .ok_or_else(|| Error::not_found("Group was not found."))?;
         let u = find_user(c, &username)?;
         // Members may leave on their own; otherwise only admins remove people.
-        if ctx.actor.user_id() != Some(u.id.as_str()) && !authz::has_role(c, ctx.actor, &g.id, Role::Admin)? {
-            return Err(Error::denied(ctx.actor.name(), &format!("edit group {}", g.id)));
+        if ctx.actor.user_id() != Some(u.id.as_str())
+            && !authz::has_role(c, ctx.actor, &g.id, Role::Admin)?
+        {
+            return Err(Error::denied(
+                ctx.actor.name(),
+                &format!("edit group {}", g.id),
+            ));
         }
         diesel::delete(
             members::table
@@ -101,16 +122,27 @@ pub fn member_create(ctx: &Ctx, p: Params) -> Result<Value> {
             let mut q = p.clone();
             q.insert("username".into(), Value::String(object));
             q.insert("role".into(), Value::String(capacity));
-            let is_org = ctx.cat.db.read(|c| find_group(c, &id, None))?.ok_or_else(|| Error::not_found("Group was not found."))?.is_organization;
+            let is_org = ctx
+                .cat
+                .db
+                .read(|c| find_group(c, &id, None))?
+                .ok_or_else(|| Error::not_found("Group was not found."))?
+                .is_organization;
             user_member_create(ctx, q, is_org)
         }
         "package" => ctx.cat.db.write(|c| {
             let g = find_group(c, &id, Some(false))?
                 .filter(|g| g.state == "active")
                 .ok_or_else(|| Error::not_found("Group was not found."))?;
-            let pkg = find_package(c, &object)?.ok_or_else(|| Error::not_found("Package was not found."))?;
-            if !authz::has_role(c, ctx.actor, &g.id, Role::Member)? || !authz::can_edit_package(c, ctx.actor, &pkg)? {
-                return Err(Error::denied(ctx.actor.name(), &format!("edit group {}", g.id)));
+            let pkg = find_package(c, &object)?
+                .ok_or_else(|| Error::not_found("Package was not found."))?;
+            if !authz::has_role(c, ctx.actor, &g.id, Role::Member)?
+                || !authz::can_edit_package(c, ctx.actor, &pkg)?
+            {
+                return Err(Error::denied(
+                    ctx.actor.name(),
+                    &format!("edit group {}", g.id),
+                ));
             }
             let mut ids: Vec<String> = members::table
                 .inner_join(crate::store::schema::groups::table)
@@ -133,7 +165,10 @@ pub fn member_create(ctx: &Ctx, p: Params) -> Result<Value> {
                 .first(c)?;
             to_value(&member_dict(m))
         }),
-        _ => Err(FieldErrors::single("object_type", "Must be user or package")),
+        _ => Err(FieldErrors::single(
+            "object_type",
+            "Must be user or package",
+        )),
     }
 }
 
@@ -143,16 +178,28 @@ pub fn member_delete(ctx: &Ctx, p: Params) -> Result<Value> {
     let object_type = params::required(&p, "object_type")?;
     match object_type.as_str() {
         "user" => {
-            let is_org = ctx.cat.db.read(|c| find_group(c, &id, None))?.ok_or_else(|| Error::not_found("Group was not found."))?.is_organization;
+            let is_org = ctx
+                .cat
+                .db
+                .read(|c| find_group(c, &id, None))?
+                .ok_or_else(|| Error::not_found("Group was not found."))?
+                .is_organization;
             let mut q = p.clone();
             q.insert("username".into(), Value::String(object));
             user_member_delete(ctx, q, is_org)
         }
         "package" => ctx.cat.db.write(|c| {
-            let g = find_group(c, &id, Some(false))?.ok_or_else(|| Error::not_found("Group was not found."))?;
-            let pkg = find_package(c, &object)?.ok_or_else(|| Error::not_found("Package was not found."))?;
-            if !authz::has_role(c, ctx.actor, &g.id, Role::Member)? && !authz::can_edit_package(c, ctx.actor, &pkg)? {
-                return Err(Error::denied(ctx.actor.name(), &format!("edit group {}", g.id)));
+            let g = find_group(c, &id, Some(false))?
+                .ok_or_else(|| Error::not_found("Group was not found."))?;
+            let pkg = find_package(c, &object)?
+                .ok_or_else(|| Error::not_found("Package was not found."))?;
+            if !authz::has_role(c, ctx.actor, &g.id, Role::Member)?
+                && !authz::can_edit_package(c, ctx.actor, &pkg)?
+            {
+                return Err(Error::denied(
+                    ctx.actor.name(),
+                    &format!("edit group {}", g.id),
+                ));
             }
             diesel::delete(
                 members::table
@@ -164,7 +211,10 @@ pub fn member_delete(ctx: &Ctx, p: Params) -> Result<Value> {
             feed::append(c, &pkg.id, ChangeKind::Changed)?;
             Ok(Value::Null)
         }),
-        _ => Err(FieldErrors::single("object_type", "Must be user or package")),
+        _ => Err(FieldErrors::single(
+            "object_type",
+            "Must be user or package",
+        )),
     }
 }
 
@@ -174,14 +224,18 @@ pub fn member_list(ctx: &Ctx, p: Params) -> Result<Value> {
     let object_type = params::text(&p, "object_type")?.filter(|s| !s.is_empty());
     let capacity = params::text(&p, "capacity")?.filter(|s| !s.is_empty());
     ctx.cat.db.read(|c| {
-        let g = find_group(c, &id, None)?.ok_or_else(|| Error::not_found("Group was not found."))?;
+        let g =
+            find_group(c, &id, None)?.ok_or_else(|| Error::not_found("Group was not found."))?;
         let mut rows: Vec<MemberRow> = members::table
             .filter(members::group_id.eq(&g.id))
             .filter(members::state.eq("active"))
             .order((members::table_name.asc(), members::table_id.asc()))
             .select(MemberRow::as_select())
             .load(c)?;
-        rows.retain(|m| object_type.as_ref().is_none_or(|t| &m.table_name == t) && capacity.as_ref().is_none_or(|cap| &m.capacity == cap));
+        rows.retain(|m| {
+            object_type.as_ref().is_none_or(|t| &m.table_name == t)
+                && capacity.as_ref().is_none_or(|cap| &m.capacity == cap)
+        });
         let mut out = vec![];
         for m in rows {
             if m.table_name == "package" {
@@ -190,7 +244,13 @@ pub fn member_list(ctx: &Ctx, p: Params) -> Result<Value> {
                     _ => continue,
                 }
             }
-            out.push(serde_json::json!([m.table_id, m.table_name, capitalize(&m.capacity)]));
+            // CKAN translates the role names (Admin, Editor, Member); other capacities, such as
+            // a dataset's "public", stay as stored.
+            let capacity = match Role::parse(&m.capacity) {
+                Some(_) => capitalize(&m.capacity),
+                None => m.capacity.clone(),
+            };
+            out.push(serde_json::json!([m.table_id, m.table_name, capacity]));
         }
         Ok(Value::Array(out))
     })

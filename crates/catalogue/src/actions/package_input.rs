@@ -34,9 +34,27 @@ pub struct ResourceInput {
 
 /// Keys of a resource dict that are columns (or computed), never free extras.
 pub const RESOURCE_CORE_KEYS: [&str; 21] = [
-    "id", "package_id", "url", "name", "description", "format", "mimetype", "mimetype_inner",
-    "hash", "size", "last_modified", "cache_url", "cache_last_updated", "resource_type",
-    "url_type", "created", "metadata_modified", "position", "state", "upload", "tracking_summary",
+    "id",
+    "package_id",
+    "url",
+    "name",
+    "description",
+    "format",
+    "mimetype",
+    "mimetype_inner",
+    "hash",
+    "size",
+    "last_modified",
+    "cache_url",
+    "cache_last_updated",
+    "resource_type",
+    "url_type",
+    "created",
+    "metadata_modified",
+    "position",
+    "state",
+    "upload",
+    "tracking_summary",
 ];
 
 /// What a validated dataset write will store. `None` lists keep what is stored.
@@ -97,7 +115,11 @@ pub fn mimetype_from_url(url: &str) -> Option<String> {
     Some(m.to_string())
 }
 
-fn time_field(m: &Map<String, Value>, key: &str, errs: &mut FieldErrors) -> Option<chrono::NaiveDateTime> {
+fn time_field(
+    m: &Map<String, Value>,
+    key: &str,
+    errs: &mut FieldErrors,
+) -> Option<chrono::NaiveDateTime> {
     match m.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
@@ -193,7 +215,11 @@ fn parse_tags(p: &Params, errs: &mut FieldErrors) -> Result<Vec<String>> {
             }
         }
     } else if let Some(s) = params::text(p, "tag_string")? {
-        names.extend(s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
+        names.extend(
+            s.split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
+        );
     }
     let mut out: Vec<String> = vec![];
     for n in names {
@@ -209,13 +235,18 @@ fn parse_tags(p: &Params, errs: &mut FieldErrors) -> Result<Vec<String>> {
 }
 
 fn parse_extras(p: &Params, errs: &mut FieldErrors) -> Result<Vec<Extra>> {
-    let Some(list) = params::list_of_objects(p, "extras")? else { return Ok(vec![]) };
+    let Some(list) = params::list_of_objects(p, "extras")? else {
+        return Ok(vec![]);
+    };
     let mut out: Vec<Extra> = vec![];
     let mut item_errors: Vec<Value> = vec![];
     let mut any = false;
     for item in &list {
         let mut e = FieldErrors::new();
-        let key = item.get("key").and_then(|v| params::value_text(v).ok().flatten()).unwrap_or_default();
+        let key = item
+            .get("key")
+            .and_then(|v| params::value_text(v).ok().flatten())
+            .unwrap_or_default();
         if key.is_empty() {
             e.add("key", "Missing value");
         } else if validate::PACKAGE_CORE_FIELDS.contains(&key.as_str()) {
@@ -244,7 +275,9 @@ fn parse_extras(p: &Params, errs: &mut FieldErrors) -> Result<Vec<Extra>> {
 }
 
 fn parse_resources(p: &Params, errs: &mut FieldErrors) -> Result<Option<Vec<ResourceInput>>> {
-    let Some(list) = params::list_of_objects(p, "resources")? else { return Ok(None) };
+    let Some(list) = params::list_of_objects(p, "resources")? else {
+        return Ok(None);
+    };
     let mut out = vec![];
     let mut item_errors = vec![];
     let mut any = false;
@@ -267,7 +300,9 @@ fn parse_resources(p: &Params, errs: &mut FieldErrors) -> Result<Option<Vec<Reso
 }
 
 fn parse_groups(conn: &mut AnyConnection, p: &Params) -> Result<Option<Vec<GroupRow>>> {
-    let Some(list) = params::list_of_objects(p, "groups")? else { return Ok(None) };
+    let Some(list) = params::list_of_objects(p, "groups")? else {
+        return Ok(None);
+    };
     let mut out: Vec<GroupRow> = vec![];
     for g in list {
         let key = ["id", "name"]
@@ -351,8 +386,18 @@ pub fn parse_package(
         }
     }
 
-    let text_fields = ["author", "author_email", "maintainer", "maintainer_email", "license_id", "notes", "url", "version"];
-    let mut values: Vec<Option<String>> = text_fields.iter().map(|k| field(p, k, &mut errs)).collect();
+    let text_fields = [
+        "author",
+        "author_email",
+        "maintainer",
+        "maintainer_email",
+        "license_id",
+        "notes",
+        "url",
+        "version",
+    ];
+    let mut values: Vec<Option<String>> =
+        text_fields.iter().map(|k| field(p, k, &mut errs)).collect();
     for (i, key) in text_fields.iter().enumerate() {
         if key.ends_with("_email") {
             if let Some(e) = values[i].as_deref().filter(|e| !e.is_empty()) {
@@ -365,14 +410,17 @@ pub fn parse_package(
     let mut take = |i: usize| values[i].take();
     let (author, author_email, maintainer, maintainer_email) = (take(0), take(1), take(2), take(3));
     let (license_id, notes, url, version) = (take(4), take(5), take(6), take(7));
-    let title = field(p, "title", &mut errs).filter(|t| !t.is_empty()).or_else(|| name.clone());
+    let title = field(p, "title", &mut errs)
+        .filter(|t| !t.is_empty())
+        .or_else(|| name.clone());
 
     // owner_org
     let owner_org = if p.contains_key("owner_org") || existing.is_none() {
         match field(p, "owner_org", &mut errs).filter(|s| !s.trim().is_empty()) {
             Some(o) => match find_group(conn, &o, Some(true))?.filter(|g| g.state == "active") {
                 Some(org) => {
-                    let unchanged = existing.is_some_and(|e| e.owner_org.as_deref() == Some(org.id.as_str()));
+                    let unchanged =
+                        existing.is_some_and(|e| e.owner_org.as_deref() == Some(org.id.as_str()));
                     if !unchanged && !authz::has_role(conn, actor, &org.id, Role::Editor)? {
                         errs.add("owner_org", "You cannot add a dataset to this organization");
                     }
@@ -384,7 +432,7 @@ pub fn parse_package(
                 }
             },
             None => {
-                if !config.create_unowned_dataset && !actor.is_sysadmin() || existing.is_none() && !config.create_unowned_dataset {
+                if !config.create_unowned_dataset {
                     errs.add("owner_org", "An organization must be provided");
                 }
                 None
@@ -404,7 +452,10 @@ pub fn parse_package(
             }
         },
     };
-    if private && owner_org.is_none() && !errs.contains("owner_org") {
+    // CKAN's datasets_with_no_organization_cannot_be_private runs whatever owner_org_validator
+    // said, and only looks at whether an organization was given.
+    let owner_org_given = matches!(p.get("owner_org").map(params::value_text), Some(Ok(Some(o))) if !o.trim().is_empty());
+    if private && owner_org.is_none() && !owner_org_given {
         errs.add("private", "Datasets with no organization can't be private.");
     }
 
@@ -414,11 +465,15 @@ pub fn parse_package(
             errs.add("state", "Unknown state");
             "active".into()
         }
-        None => existing.map(|e| e.state.clone()).unwrap_or_else(|| "active".into()),
+        None => existing
+            .map(|e| e.state.clone())
+            .unwrap_or_else(|| "active".into()),
     };
     let type_ = match existing {
         Some(e) => e.type_.clone(),
-        None => field(p, "type", &mut errs).filter(|t| !t.is_empty()).unwrap_or_else(|| "dataset".into()),
+        None => field(p, "type", &mut errs)
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "dataset".into()),
     };
 
     let tags = parse_tags(p, &mut errs)?;
@@ -429,7 +484,8 @@ pub fn parse_package(
     let groups = parse_groups(conn, p)?;
     if let Some(gs) = &groups {
         for g in gs {
-            let already = existing.is_some() && is_in_group(conn, existing.map(|e| e.id.as_str()).unwrap_or(""), &g.id)?;
+            let already = existing.is_some()
+                && is_in_group(conn, existing.map(|e| e.id.as_str()).unwrap_or(""), &g.id)?;
             if !already && !authz::has_role(conn, actor, &g.id, Role::Member)? {
                 return Err(Error::denied(actor.name(), "edit these groups"));
             }
@@ -460,7 +516,13 @@ pub fn parse_package(
         metadata_modified: now,
         extras: serde_json::to_string(&extras).unwrap_or_else(|_| "[]".into()),
     };
-    Ok(PackageInput { row, resources, tags, groups, frees_name_of })
+    Ok(PackageInput {
+        row,
+        resources,
+        tags,
+        groups,
+        frees_name_of,
+    })
 }
 
 fn find_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<PackageRow>> {
@@ -495,8 +557,14 @@ mod tests {
         assert_eq!(normalize_format("csv"), "CSV");
         assert_eq!(normalize_format("geojson"), "GeoJSON");
         assert_eq!(normalize_format("Shapefile"), "Shapefile");
-        assert_eq!(format_from_url("https://x.vn/a/b.json?x=1"), Some("JSON".into()));
+        assert_eq!(
+            format_from_url("https://x.vn/a/b.json?x=1"),
+            Some("JSON".into())
+        );
         assert_eq!(format_from_url("https://x.vn/a/"), None);
-        assert_eq!(mimetype_from_url("https://x.vn/b.json").as_deref(), Some("application/json"));
+        assert_eq!(
+            mimetype_from_url("https://x.vn/b.json").as_deref(),
+            Some("application/json")
+        );
     }
 }

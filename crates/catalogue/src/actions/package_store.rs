@@ -8,17 +8,27 @@ use crate::store::AnyConnection;
 use diesel::prelude::*;
 
 /// Stores `input` (a new dataset when `existing` is `None`) and appends to the change feed.
-pub fn save_package(conn: &mut AnyConnection, input: PackageInput, existing: Option<&PackageRow>) -> QueryResult<()> {
+pub fn save_package(
+    conn: &mut AnyConnection,
+    input: PackageInput,
+    existing: Option<&PackageRow>,
+) -> QueryResult<()> {
     if let Some(old) = &input.frees_name_of {
-        diesel::update(packages::table.find(old)).set(packages::name.eq(old)).execute(conn)?;
+        diesel::update(packages::table.find(old))
+            .set(packages::name.eq(old))
+            .execute(conn)?;
     }
     let row = &input.row;
     match existing {
         None => {
-            diesel::insert_into(packages::table).values(row).execute(conn)?;
+            diesel::insert_into(packages::table)
+                .values(row)
+                .execute(conn)?;
         }
         Some(_) => {
-            diesel::update(packages::table.find(&row.id)).set(row).execute(conn)?;
+            diesel::update(packages::table.find(&row.id))
+                .set(row)
+                .execute(conn)?;
         }
     }
     if let Some(list) = input.resources {
@@ -33,7 +43,12 @@ pub fn save_package(conn: &mut AnyConnection, input: PackageInput, existing: Opt
 }
 
 /// Builds the row for a resource input; `old` is the stored resource it replaces, if any.
-pub fn resource_row(package_id: &str, position: i32, r: ResourceInput, old: Option<&ResourceRow>) -> ResourceRow {
+pub fn resource_row(
+    package_id: &str,
+    position: i32,
+    r: ResourceInput,
+    old: Option<&ResourceRow>,
+) -> ResourceRow {
     let now = crate::now();
     let mut row = ResourceRow {
         id: r.id.clone().unwrap_or_else(crate::new_id),
@@ -63,7 +78,11 @@ pub fn resource_row(package_id: &str, position: i32, r: ResourceInput, old: Opti
     row
 }
 
-fn replace_resources(conn: &mut AnyConnection, package_id: &str, list: Vec<ResourceInput>) -> QueryResult<()> {
+fn replace_resources(
+    conn: &mut AnyConnection,
+    package_id: &str,
+    list: Vec<ResourceInput>,
+) -> QueryResult<()> {
     let old: Vec<ResourceRow> = resources::table
         .filter(resources::package_id.eq(package_id))
         .select(ResourceRow::as_select())
@@ -71,7 +90,9 @@ fn replace_resources(conn: &mut AnyConnection, package_id: &str, list: Vec<Resou
     let mut keep: Vec<String> = vec![];
     let mut rows: Vec<ResourceRow> = vec![];
     for (i, mut r) in list.into_iter().enumerate() {
-        let prior = r.id.as_deref().and_then(|id| old.iter().find(|o| o.id == id));
+        let prior =
+            r.id.as_deref()
+                .and_then(|id| old.iter().find(|o| o.id == id));
         if prior.is_none() {
             if let Some(id) = &r.id {
                 // An id that belongs to another dataset's resource is not reused.
@@ -85,49 +106,84 @@ fn replace_resources(conn: &mut AnyConnection, package_id: &str, list: Vec<Resou
         keep.push(row.id.clone());
         rows.push(row);
     }
-    diesel::delete(resources::table.filter(resources::package_id.eq(package_id)).filter(resources::id.ne_all(&keep)))
-        .execute(conn)?;
+    diesel::delete(
+        resources::table
+            .filter(resources::package_id.eq(package_id))
+            .filter(resources::id.ne_all(&keep)),
+    )
+    .execute(conn)?;
     for row in rows {
         if old.iter().any(|o| o.id == row.id) {
-            diesel::update(resources::table.find(&row.id)).set(&row).execute(conn)?;
+            diesel::update(resources::table.find(&row.id))
+                .set(&row)
+                .execute(conn)?;
         } else {
-            diesel::insert_into(resources::table).values(&row).execute(conn)?;
+            diesel::insert_into(resources::table)
+                .values(&row)
+                .execute(conn)?;
         }
     }
     Ok(())
 }
 
 /// Renumbers a dataset's resources 0.. in their current order.
-pub fn renumber_resources(conn: &mut AnyConnection, package_id: &str, ordered_ids: &[String]) -> QueryResult<()> {
+pub fn renumber_resources(
+    conn: &mut AnyConnection,
+    package_id: &str,
+    ordered_ids: &[String],
+) -> QueryResult<()> {
     for (i, id) in ordered_ids.iter().enumerate() {
-        diesel::update(resources::table.find(id)).set(resources::position.eq(i as i32)).execute(conn)?;
+        diesel::update(resources::table.find(id))
+            .set(resources::position.eq(i as i32))
+            .execute(conn)?;
     }
     let _ = package_id;
     Ok(())
 }
 
 fn replace_tags(conn: &mut AnyConnection, package_id: &str, names: &[String]) -> QueryResult<()> {
-    diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id))).execute(conn)?;
+    diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id)))
+        .execute(conn)?;
     for name in names {
-        let tag_id = match tags::table.filter(tags::name.eq(name)).select(tags::id).first::<String>(conn).optional()? {
+        let tag_id = match tags::table
+            .filter(tags::name.eq(name))
+            .select(tags::id)
+            .first::<String>(conn)
+            .optional()?
+        {
             Some(id) => id,
             None => {
-                let row = TagRow { id: crate::new_id(), name: name.clone() };
-                diesel::insert_into(tags::table).values(&row).execute(conn)?;
+                let row = TagRow {
+                    id: crate::new_id(),
+                    name: name.clone(),
+                };
+                diesel::insert_into(tags::table)
+                    .values(&row)
+                    .execute(conn)?;
                 row.id
             }
         };
         diesel::insert_into(package_tags::table)
-            .values((package_tags::package_id.eq(package_id), package_tags::tag_id.eq(tag_id)))
+            .values((
+                package_tags::package_id.eq(package_id),
+                package_tags::tag_id.eq(tag_id),
+            ))
             .execute(conn)?;
     }
     Ok(())
 }
 
 /// Sets the dataset's group memberships (not its organization) to exactly `group_ids`.
-pub fn replace_groups(conn: &mut AnyConnection, package_id: &str, group_ids: &[String]) -> QueryResult<()> {
+pub fn replace_groups(
+    conn: &mut AnyConnection,
+    package_id: &str,
+    group_ids: &[String],
+) -> QueryResult<()> {
     use crate::store::schema::groups;
-    let group_only: Vec<String> = groups::table.filter(groups::is_organization.eq(false)).select(groups::id).load(conn)?;
+    let group_only: Vec<String> = groups::table
+        .filter(groups::is_organization.eq(false))
+        .select(groups::id)
+        .load(conn)?;
     diesel::delete(
         members::table
             .filter(members::table_name.eq("package"))
@@ -152,7 +208,9 @@ pub fn replace_groups(conn: &mut AnyConnection, package_id: &str, group_ids: &[S
                 capacity: "public".into(),
                 state: "active".into(),
             };
-            diesel::insert_into(members::table).values(&m).execute(conn)?;
+            diesel::insert_into(members::table)
+                .values(&m)
+                .execute(conn)?;
         } else {
             diesel::update(
                 members::table
@@ -170,9 +228,14 @@ pub fn replace_groups(conn: &mut AnyConnection, package_id: &str, group_ids: &[S
 /// Removes a dataset and everything that hangs off it.
 pub fn purge_package(conn: &mut AnyConnection, package_id: &str) -> QueryResult<()> {
     diesel::delete(resources::table.filter(resources::package_id.eq(package_id))).execute(conn)?;
-    diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id))).execute(conn)?;
-    diesel::delete(members::table.filter(members::table_name.eq("package")).filter(members::table_id.eq(package_id)))
+    diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id)))
         .execute(conn)?;
+    diesel::delete(
+        members::table
+            .filter(members::table_name.eq("package"))
+            .filter(members::table_id.eq(package_id)),
+    )
+    .execute(conn)?;
     diesel::delete(packages::table.find(package_id)).execute(conn)?;
     feed::append(conn, package_id, ChangeKind::Purged)
 }

@@ -22,7 +22,8 @@ fn find_resource(conn: &mut AnyConnection, id: &str) -> Result<(ResourceRow, Pac
         .first(conn)
         .optional()?
         .ok_or_else(|| Error::not_found("Resource was not found."))?;
-    let pkg = find_package(conn, &res.package_id)?.ok_or_else(|| Error::not_found("Resource was not found."))?;
+    let pkg = find_package(conn, &res.package_id)?
+        .ok_or_else(|| Error::not_found("Resource was not found."))?;
     Ok((res, pkg))
 }
 
@@ -47,7 +48,10 @@ fn touch_package(conn: &mut AnyConnection, package_id: &str) -> Result<()> {
 
 /// Validates a resource dict; the MIME type is guessed from the URL when absent on a new
 /// resource or a new URL (CKAN leaves an old resource's empty mimetype alone).
-fn validated(m: &Map<String, Value>, old_url: Option<&str>) -> Result<super::package_input::ResourceInput> {
+fn validated(
+    m: &Map<String, Value>,
+    old_url: Option<&str>,
+) -> Result<super::package_input::ResourceInput> {
     let mut r = parse_resource(m).map_err(Error::Validation)?;
     if r.mimetype.is_none() && old_url != Some(r.url.as_str()) {
         r.mimetype = mimetype_from_url(&r.url);
@@ -58,15 +62,28 @@ fn validated(m: &Map<String, Value>, old_url: Option<&str>) -> Result<super::pac
 pub fn resource_create(ctx: &Ctx, p: Params) -> Result<Value> {
     let package_id = params::required(&p, "package_id")?;
     let row = ctx.cat.db.write(|c| {
-        let pkg = find_package(c, &package_id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+        let pkg = find_package(c, &package_id)?
+            .ok_or_else(|| Error::not_found("Package was not found."))?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
         let mut input = validated(&p, None)?;
-        if input.id.as_deref().is_some_and(|id| resources::table.find(id).count().get_result::<i64>(c).unwrap_or(1) > 0) {
+        if input.id.as_deref().is_some_and(|id| {
+            resources::table
+                .find(id)
+                .count()
+                .get_result::<i64>(c)
+                .unwrap_or(1)
+                > 0
+        }) {
             input.id = None;
         }
-        let count: i64 = resources::table.filter(resources::package_id.eq(&pkg.id)).count().get_result(c)?;
+        let count: i64 = resources::table
+            .filter(resources::package_id.eq(&pkg.id))
+            .count()
+            .get_result(c)?;
         let row = resource_row(&pkg.id, count as i32, input, None);
-        diesel::insert_into(resources::table).values(&row).execute(c)?;
+        diesel::insert_into(resources::table)
+            .values(&row)
+            .execute(c)?;
         touch_package(c, &pkg.id)?;
         Ok::<_, Error>(row)
     })?;
@@ -82,7 +99,9 @@ fn write_resource(ctx: &Ctx, id: &str, m: &Map<String, Value>) -> Result<Value> 
         input.id = Some(old.id.clone());
         let row = resource_row(&pkg.id, old.position, input, Some(&old));
         if row != old {
-            diesel::update(resources::table.find(&row.id)).set(&row).execute(c)?;
+            diesel::update(resources::table.find(&row.id))
+                .set(&row)
+                .execute(c)?;
             touch_package(c, &pkg.id)?;
         }
         Ok::<_, Error>(row)
@@ -148,8 +167,21 @@ pub fn package_resource_reorder(ctx: &Ctx, p: Params) -> Result<Value> {
         .iter()
         .filter_map(|v| v.as_str().map(str::to_string))
         .collect();
-    ctx.cat.db.write(|c| {
-        let pkg = find_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+    // CKAN's messages here are strings, not lists.
+    let mut unique = order.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != order.len() {
+        let mut e = FieldErrors::new();
+        e.set(
+            "order",
+            Value::String("Must supply unique resource_ids".into()),
+        );
+        return Err(Error::Validation(e));
+    }
+    let new_order = ctx.cat.db.write(|c| {
+        let pkg =
+            find_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
         let current: Vec<String> = resources::table
             .filter(resources::package_id.eq(&pkg.id))
@@ -157,23 +189,34 @@ pub fn package_resource_reorder(ctx: &Ctx, p: Params) -> Result<Value> {
             .select(resources::id)
             .load(c)?;
         if let Some(bad) = order.iter().find(|o| !current.contains(o)) {
-            return Err(FieldErrors::single("order", format!("Resource id {bad} is not part of the dataset")));
+            let mut e = FieldErrors::new();
+            e.set(
+                "order",
+                Value::String(format!("resource_id {bad} can not be found")),
+            );
+            return Err(Error::Validation(e));
         }
         let mut new_order = order.clone();
-        new_order.dedup();
         new_order.extend(current.into_iter().filter(|r| !order.contains(r)));
         renumber_resources(c, &pkg.id, &new_order)?;
         touch_package(c, &pkg.id)?;
-        Ok(())
+        Ok(new_order)
     })?;
+    // CKAN answers the whole new order, not just the ids given.
     let mut out = Map::new();
     out.insert("id".into(), Value::String(id));
-    out.insert("order".into(), Value::Array(order.into_iter().map(Value::String).collect()));
+    out.insert(
+        "order".into(),
+        Value::Array(new_order.into_iter().map(Value::String).collect()),
+    );
     Ok(Value::Object(out))
 }
 
 pub fn format_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let q = params::text(&p, "q")?.unwrap_or_default().trim().to_lowercase();
+    let q = params::text(&p, "q")?
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase();
     let limit = params::natural(&p, "limit", Some(5))?.unwrap_or(5) as usize;
     let formats: Vec<Option<String>> = ctx.cat.db.read(|c| {
         resources::table
@@ -184,12 +227,23 @@ pub fn format_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
             .load(c)
     })?;
     let mut counts: Vec<(String, usize)> = vec![];
-    for f in formats.into_iter().flatten().map(|f| f.to_lowercase()).filter(|f| !f.is_empty() && f.contains(&q)) {
+    for f in formats
+        .into_iter()
+        .flatten()
+        .map(|f| f.to_lowercase())
+        .filter(|f| !f.is_empty() && f.contains(&q))
+    {
         match counts.iter_mut().find(|(n, _)| *n == f) {
             Some((_, c)) => *c += 1,
             None => counts.push((f, 1)),
         }
     }
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    to_value(&counts.into_iter().take(limit).map(|(f, _)| f).collect::<Vec<_>>())
+    to_value(
+        &counts
+            .into_iter()
+            .take(limit)
+            .map(|(f, _)| f)
+            .collect::<Vec<_>>(),
+    )
 }

@@ -13,27 +13,124 @@ use diesel::prelude::*;
 use serde_json::{json, Map, Value};
 
 pub const PARAMS: &[Param] = &[
-    Param { name: "q", ty: "string", required: false, doc: "Solr-style query (default *:*): words, field:value, \"phrases\", AND/OR/NOT, ranges" },
-    Param { name: "fq", ty: "string", required: false, doc: "filter query, e.g. organization:ha-noi tags:\"y tế\"" },
-    Param { name: "fq_list", ty: "array", required: false, doc: "several filter queries" },
-    Param { name: "sort", ty: "string", required: false, doc: "default: score desc, metadata_modified desc" },
-    Param { name: "rows", ty: "integer", required: false, doc: "default 10, capped at the configured maximum (1000)" },
-    Param { name: "start", ty: "integer", required: false, doc: "results to skip" },
-    Param { name: "facet", ty: "boolean", required: false, doc: "default true" },
-    Param { name: "facet.field", ty: "array", required: false, doc: "JSON list of fields to count" },
-    Param { name: "facet.limit", ty: "integer", required: false, doc: "default 50; negative for all" },
-    Param { name: "facet.mincount", ty: "integer", required: false, doc: "default 1" },
-    Param { name: "include_private", ty: "boolean", required: false, doc: "private datasets the caller may read" },
-    Param { name: "include_drafts", ty: "boolean", required: false, doc: "the caller's drafts (all drafts for sysadmins)" },
-    Param { name: "include_deleted", ty: "boolean", required: false, doc: "deleted datasets (sysadmins)" },
-    Param { name: "fl", ty: "string", required: false, doc: "fields to return, e.g. name,title" },
-    Param { name: "cursor", ty: "string", required: false, doc: "Cổng extension: keyset paging; pass the previous answer's next_cursor (\"*\" to start)" },
+    Param {
+        name: "q",
+        ty: "string",
+        required: false,
+        doc: "Solr-style query (default *:*): words, field:value, \"phrases\", AND/OR/NOT, ranges",
+    },
+    Param {
+        name: "fq",
+        ty: "string",
+        required: false,
+        doc: "filter query, e.g. organization:ha-noi tags:\"y tế\"",
+    },
+    Param {
+        name: "fq_list",
+        ty: "array",
+        required: false,
+        doc: "several filter queries",
+    },
+    Param {
+        name: "sort",
+        ty: "string",
+        required: false,
+        doc: "default: score desc, metadata_modified desc",
+    },
+    Param {
+        name: "rows",
+        ty: "integer",
+        required: false,
+        doc: "default 10, capped at the configured maximum (1000)",
+    },
+    Param {
+        name: "start",
+        ty: "integer",
+        required: false,
+        doc: "results to skip",
+    },
+    Param {
+        name: "facet",
+        ty: "boolean",
+        required: false,
+        doc: "default true",
+    },
+    Param {
+        name: "facet.field",
+        ty: "array",
+        required: false,
+        doc: "JSON list of fields to count",
+    },
+    Param {
+        name: "facet.limit",
+        ty: "integer",
+        required: false,
+        doc: "default 50; negative for all",
+    },
+    Param {
+        name: "facet.mincount",
+        ty: "integer",
+        required: false,
+        doc: "default 1",
+    },
+    Param {
+        name: "include_private",
+        ty: "boolean",
+        required: false,
+        doc: "private datasets the caller may read",
+    },
+    Param {
+        name: "include_drafts",
+        ty: "boolean",
+        required: false,
+        doc: "the caller's drafts (all drafts for sysadmins)",
+    },
+    Param {
+        name: "include_deleted",
+        ty: "boolean",
+        required: false,
+        doc: "deleted datasets (sysadmins)",
+    },
+    Param {
+        name: "fl",
+        ty: "string",
+        required: false,
+        doc: "fields to return, e.g. name,title",
+    },
+    Param {
+        name: "cursor",
+        ty: "string",
+        required: false,
+        doc:
+            "Cổng extension: keyset paging; pass the previous answer's next_cursor (\"*\" to start)",
+    },
 ];
 
 const ACCEPTED: &[&str] = &[
-    "q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit", "facet.mincount",
-    "include_private", "include_drafts", "include_deleted", "use_default_schema", "fl", "qf", "wt", "bf", "boost",
-    "tie", "defType", "mm", "df", "cursor",
+    "q",
+    "fq",
+    "fq_list",
+    "sort",
+    "rows",
+    "start",
+    "facet",
+    "facet.field",
+    "facet.limit",
+    "facet.mincount",
+    "include_private",
+    "include_drafts",
+    "include_deleted",
+    "use_default_schema",
+    "fl",
+    "qf",
+    "wt",
+    "bf",
+    "boost",
+    "tie",
+    "defType",
+    "mm",
+    "df",
+    "cursor",
 ];
 
 pub const DEFAULT_SORT: &str = "score desc, metadata_modified desc";
@@ -68,13 +165,15 @@ pub struct Visibility {
     pub include_deleted: bool,
 }
 
+/// Facet counts: field → (value, count), by count descending.
+pub type FacetCounts = Vec<(String, Vec<(String, u64)>)>;
+
 /// What a searcher finds: stored package_show dicts and raw facet counts.
 #[derive(Debug, Clone, Default)]
 pub struct SearchHits {
     pub count: usize,
     pub results: Vec<Value>,
-    /// field → (value, count), by count descending.
-    pub facets: Vec<(String, Vec<(String, u64)>)>,
+    pub facets: FacetCounts,
     pub next_cursor: Option<String>,
 }
 
@@ -104,22 +203,35 @@ pub fn parse_sort(sort: &str) -> Result<Vec<(String, bool)>> {
 
 /// Checks CKAN's parameters (unknown ones are a Search Query Error, as in CKAN).
 pub fn parse_request(p: &Params, rows_max: usize) -> Result<SearchRequest> {
-    let unknown: Vec<String> =
-        p.keys().filter(|k| !ACCEPTED.contains(&k.as_str()) && !k.starts_with("ext_")).map(|k| format!("'{k}'")).collect();
+    let unknown: Vec<String> = p
+        .keys()
+        .filter(|k| !ACCEPTED.contains(&k.as_str()) && !k.starts_with("ext_"))
+        .map(|k| format!("'{k}'"))
+        .collect();
     if !unknown.is_empty() {
-        return Err(Error::SearchQuery(format!("\"Invalid search parameters: [{}]\"", unknown.join(", "))));
+        return Err(Error::SearchQuery(format!(
+            "\"Invalid search parameters: [{}]\"",
+            unknown.join(", ")
+        )));
     }
     let rows = (params::natural(p, "rows", Some(10))?.unwrap_or(10) as usize).min(rows_max);
     let start = params::natural(p, "start", Some(0))?.unwrap_or(0) as usize;
     let facet_on = params::boolean(p, "facet", true)?;
     let facet_fields: Vec<String> = if facet_on {
-        params::list(p, "facet.field")?.unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        params::list(p, "facet.field")?
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
     } else {
         vec![]
     };
     let facet_limit = match p.get("facet.limit") {
         None | Some(Value::Null) => Some(50),
-        Some(v) => match v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())) {
+        Some(v) => match v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        {
             Some(n) if n < 0 => None,
             Some(n) => Some(n as usize),
             None => return Err(crate::FieldErrors::single("facet.limit", "Invalid integer")),
@@ -129,15 +241,35 @@ pub fn parse_request(p: &Params, rows_max: usize) -> Result<SearchRequest> {
     let q = params::text(p, "q")?.unwrap_or_default();
     let mut fq: Vec<String> = vec![];
     match p.get("fq") {
-        Some(Value::Array(list)) => fq.extend(list.iter().filter_map(|v| v.as_str().map(str::to_string))),
+        Some(Value::Array(list)) => {
+            fq.extend(list.iter().filter_map(|v| v.as_str().map(str::to_string)))
+        }
         _ => fq.extend(params::text(p, "fq")?),
     }
-    fq.extend(params::list(p, "fq_list")?.unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_string)));
+    fq.extend(
+        params::list(p, "fq_list")?
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string)),
+    );
     fq.retain(|f| !f.trim().is_empty());
-    let sort_text = params::text(p, "sort")?.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| DEFAULT_SORT.into());
+    let sort_text = params::text(p, "sort")?
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_SORT.into());
     let sort = parse_sort(&sort_text)?;
     let cursor = params::text(p, "cursor")?.filter(|s| !s.is_empty());
-    Ok(SearchRequest { q, fq, sort, sort_text, rows, start, facet_fields, facet_limit, facet_mincount, cursor })
+    Ok(SearchRequest {
+        q,
+        fq,
+        sort,
+        sort_text,
+        rows,
+        start,
+        facet_fields,
+        facet_limit,
+        facet_mincount,
+        cursor,
+    })
 }
 
 pub fn visibility(ctx: &Ctx, p: &Params) -> Result<Visibility> {
@@ -145,7 +277,9 @@ pub fn visibility(ctx: &Ctx, p: &Params) -> Result<Visibility> {
     let include_drafts = params::boolean(p, "include_drafts", false)?;
     let include_deleted = params::boolean(p, "include_deleted", false)?;
     let private_orgs = if include_private && !ctx.actor.is_sysadmin() {
-        ctx.cat.db.read(|c| authz::organizations_with_role(c, ctx.actor, Role::Member))?
+        ctx.cat
+            .db
+            .read(|c| authz::organizations_with_role(c, ctx.actor, Role::Member))?
     } else {
         vec![]
     };
@@ -162,17 +296,34 @@ pub fn visibility(ctx: &Ctx, p: &Params) -> Result<Visibility> {
 pub fn package_search(ctx: &Ctx, p: Params) -> Result<Value> {
     let req = parse_request(&p, ctx.cat.config.search_rows_max)?;
     let vis = visibility(ctx, &p)?;
-    let searcher = ctx.cat.searcher().ok_or_else(|| Error::Internal("no search engine is installed".into()))?;
+    let searcher = ctx
+        .cat
+        .searcher()
+        .ok_or_else(|| Error::Internal("no search engine is installed".into()))?;
     let hits = searcher.search(ctx.cat, &req, &vis)?;
     let fl: Vec<String> = params::text(&p, "fl")?
-        .map(|s| s.split([',', ' ']).filter(|f| !f.is_empty()).map(str::to_string).collect())
+        .map(|s| {
+            s.split([',', ' '])
+                .filter(|f| !f.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     let results: Vec<Value> = if fl.is_empty() {
         hits.results
     } else {
         hits.results
             .into_iter()
-            .map(|v| Value::Object(v.as_object().into_iter().flatten().filter(|(k, _)| fl.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()))
+            .map(|v| {
+                Value::Object(
+                    v.as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter(|(k, _)| fl.contains(k))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
+            })
             .collect()
     };
     let mut facets = Map::new();
@@ -180,12 +331,21 @@ pub fn package_search(ctx: &Ctx, p: Params) -> Result<Value> {
     for (field, counts) in &hits.facets {
         let names: Vec<&str> = counts.iter().map(|(v, _)| v.as_str()).collect();
         let display = display_names(ctx, field, &names)?;
-        facets.insert(field.clone(), Value::Object(counts.iter().map(|(v, c)| (v.clone(), json!(c))).collect()));
-        let mut items: Vec<(String, String, u64)> =
-            counts.iter().zip(display).map(|((v, c), d)| (v.clone(), d, *c)).collect();
+        facets.insert(
+            field.clone(),
+            Value::Object(counts.iter().map(|(v, c)| (v.clone(), json!(c))).collect()),
+        );
+        let mut items: Vec<(String, String, u64)> = counts
+            .iter()
+            .zip(display)
+            .map(|((v, c), d)| (v.clone(), d, *c))
+            .collect();
         // CKAN lists search_facets items by display name, descending (ties keep count order).
         items.sort_by(|a, b| b.1.cmp(&a.1));
-        let items: Vec<Value> = items.into_iter().map(|(n, d, c)| json!({"name": n, "display_name": d, "count": c})).collect();
+        let items: Vec<Value> = items
+            .into_iter()
+            .map(|(n, d, c)| json!({"name": n, "display_name": d, "count": c}))
+            .collect();
         search_facets.insert(field.clone(), json!({"title": field, "items": items}));
     }
     let mut out = json!({
@@ -206,16 +366,29 @@ fn display_names(ctx: &Ctx, field: &str, values: &[&str]) -> Result<Vec<String>>
     match field {
         "organization" | "groups" => {
             let rows: Vec<(String, String)> = ctx.cat.db.read(|c| {
-                groups::table.filter(groups::name.eq_any(values)).select((groups::name, groups::title)).load(c)
+                groups::table
+                    .filter(groups::name.eq_any(values))
+                    .select((groups::name, groups::title))
+                    .load(c)
             })?;
             Ok(values
                 .iter()
                 .map(|v| {
-                    rows.iter().find(|(n, _)| n == v).map(|(n, t)| super::load::display_name(t, n)).unwrap_or_else(|| v.to_string())
+                    rows.iter()
+                        .find(|(n, _)| n == v)
+                        .map(|(n, t)| super::load::display_name(t, n))
+                        .unwrap_or_else(|| v.to_string())
                 })
                 .collect())
         }
-        "license_id" => Ok(values.iter().map(|v| crate::license::find(v).map(|l| l.title.clone()).unwrap_or_else(|| v.to_string())).collect()),
+        "license_id" => Ok(values
+            .iter()
+            .map(|v| {
+                crate::license::find(v)
+                    .map(|l| l.title.clone())
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .collect()),
         _ => Ok(values.iter().map(|v| v.to_string()).collect()),
     }
 }

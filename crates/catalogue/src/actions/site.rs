@@ -20,10 +20,17 @@ pub fn status_show(ctx: &Ctx, _p: Params) -> Result<Value> {
 
 pub fn help_show(_ctx: &Ctx, p: Params) -> Result<Value> {
     let name = params::required(&p, "name")?;
-    let action = super::find(&name).ok_or_else(|| Error::not_found(&format!("Action function not found: {name}")))?;
+    let action = super::find(&name)
+        .ok_or_else(|| Error::not_found(&format!("Action function not found: {name}")))?;
     let mut doc = format!("{}\n\n", action.summary);
     for param in action.params {
-        doc.push_str(&format!(":param {}: {} ({}{})\n", param.name, param.doc, param.ty, if param.required { ", required" } else { "" }));
+        doc.push_str(&format!(
+            ":param {}: {} ({}{})\n",
+            param.name,
+            param.doc,
+            param.ty,
+            if param.required { ", required" } else { "" }
+        ));
     }
     Ok(Value::String(doc))
 }

@@ -26,17 +26,30 @@ fn public_tags(ctx: &Ctx) -> Result<Vec<(String, String)>> {
 }
 
 fn matches(name: &str, q: &str) -> bool {
-    q.is_empty() || fold_diacritics(name).to_lowercase().contains(&fold_diacritics(q).to_lowercase())
+    q.is_empty()
+        || fold_diacritics(name)
+            .to_lowercase()
+            .contains(&fold_diacritics(q).to_lowercase())
 }
 
 pub fn tag_list(ctx: &Ctx, p: Params) -> Result<Value> {
-    let q = params::text(&p, "q")?.or(params::text(&p, "query")?).unwrap_or_default();
+    let q = params::text(&p, "q")?
+        .or(params::text(&p, "query")?)
+        .unwrap_or_default();
     let all_fields = params::boolean(&p, "all_fields", false)?;
-    let rows: Vec<(String, String)> = public_tags(ctx)?.into_iter().filter(|(_, n)| matches(n, &q)).collect();
+    let rows: Vec<(String, String)> = public_tags(ctx)?
+        .into_iter()
+        .filter(|(_, n)| matches(n, &q))
+        .collect();
     if all_fields {
         let dicts: Vec<TagShow> = rows
             .into_iter()
-            .map(|(id, name)| TagShow { id, display_name: name.clone(), name, vocabulary_id: None })
+            .map(|(id, name)| TagShow {
+                id,
+                display_name: name.clone(),
+                name,
+                vocabulary_id: None,
+            })
             .collect();
         return to_value(&dicts);
     }
@@ -53,15 +66,27 @@ pub fn tag_show(ctx: &Ctx, p: Params) -> Result<Value> {
             .optional()
     })?;
     let (id, name) = found.ok_or_else(|| Error::not_found("Could not find tag"))?;
-    to_value(&TagShow { id, display_name: name.clone(), name, vocabulary_id: None })
+    to_value(&TagShow {
+        id,
+        display_name: name.clone(),
+        name,
+        vocabulary_id: None,
+    })
 }
 
 pub fn tag_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let q = params::text(&p, "q")?.or(params::text(&p, "query")?).unwrap_or_default();
+    let q = params::text(&p, "q")?
+        .or(params::text(&p, "query")?)
+        .unwrap_or_default();
     let limit = params::natural(&p, "limit", Some(10))?.unwrap_or(10) as usize;
     if q.trim().is_empty() {
         return to_value(&Vec::<String>::new());
     }
-    let names: Vec<String> = public_tags(ctx)?.into_iter().map(|(_, n)| n).filter(|n| matches(n, &q)).take(limit).collect();
+    let names: Vec<String> = public_tags(ctx)?
+        .into_iter()
+        .map(|(_, n)| n)
+        .filter(|n| matches(n, &q))
+        .take(limit)
+        .collect();
     to_value(&names)
 }

@@ -38,7 +38,11 @@ fn is_self_or_sysadmin(actor: &Actor, user: &UserRow) -> bool {
 pub fn user_show(ctx: &Ctx, p: Params) -> Result<Value> {
     let who = match params::text(&p, "id")?.filter(|s| !s.is_empty()) {
         Some(w) => w,
-        None => ctx.actor.user_id().map(str::to_string).ok_or_else(|| FieldErrors::single("id", "Missing value"))?,
+        None => ctx
+            .actor
+            .user_id()
+            .map(str::to_string)
+            .ok_or_else(|| FieldErrors::single("id", "Missing value"))?,
     };
     ctx.cat.db.read(|c| {
         let u = find_user(c, &who)?.ok_or_else(|| Error::not_found("User not found"))?;
@@ -51,23 +55,39 @@ pub fn user_show(ctx: &Ctx, p: Params) -> Result<Value> {
 
 pub fn user_list(ctx: &Ctx, p: Params) -> Result<Value> {
     let q = params::text(&p, "q")?.unwrap_or_default().to_lowercase();
-    let limit = params::natural(&p, "limit", Some(ctx.cat.config.list_max))?.unwrap_or(ctx.cat.config.list_max);
+    let limit = params::natural(&p, "limit", Some(ctx.cat.config.list_max))?
+        .unwrap_or(ctx.cat.config.list_max);
     let offset = params::natural(&p, "offset", Some(0))?.unwrap_or(0);
     let all_fields = params::boolean(&p, "all_fields", true)?;
     let order_by_created = params::text(&p, "order_by")?.as_deref() == Some("created");
     ctx.cat.db.read(|c| {
-        let mut query = users::table.filter(users::state.eq("active")).select(UserRow::as_select()).into_boxed();
-        query = if order_by_created { query.order(users::created.asc()) } else { query.order(users::name.asc()) };
+        let mut query = users::table
+            .filter(users::state.eq("active"))
+            .select(UserRow::as_select())
+            .into_boxed();
+        query = if order_by_created {
+            query.order(users::created.asc())
+        } else {
+            query.order(users::name.asc())
+        };
         let rows: Vec<UserRow> = query.load(c)?;
         let rows = rows
             .into_iter()
-            .filter(|u| q.is_empty() || u.name.contains(&q) || u.fullname.as_deref().is_some_and(|f| f.to_lowercase().contains(&q)))
+            .filter(|u| {
+                q.is_empty()
+                    || u.name.contains(&q)
+                    || u.fullname
+                        .as_deref()
+                        .is_some_and(|f| f.to_lowercase().contains(&q))
+            })
             .skip(offset as usize)
             .take(limit as usize);
         if !all_fields {
             return to_value(&rows.map(|u| u.name).collect::<Vec<_>>());
         }
-        let dicts = rows.map(|u| user_dict(c, &u, ctx.actor.is_sysadmin())).collect::<QueryResult<Vec<_>>>()?;
+        let dicts = rows
+            .map(|u| user_dict(c, &u, ctx.actor.is_sysadmin()))
+            .collect::<QueryResult<Vec<_>>>()?;
         to_value(&dicts)
     })
 }
@@ -83,7 +103,11 @@ fn hash_password(pw: &str) -> Result<String> {
 /// Whether `pw` matches the stored argon2 hash.
 pub fn verify_password(hash: &str, pw: &str) -> bool {
     use argon2::password_hash::{phc::PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(pw.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 fn user_name_problems(name: &str) -> Vec<String> {
@@ -105,7 +129,9 @@ pub struct NewUser {
 /// Creates a user without an authorization check: for the operator's `cong user add`.
 pub fn add_user(cat: &Catalogue, u: NewUser) -> Result<UserRow> {
     let mut errs = FieldErrors::new();
-    user_name_problems(&u.name).into_iter().for_each(|m| errs.add("name", m));
+    user_name_problems(&u.name)
+        .into_iter()
+        .for_each(|m| errs.add("name", m));
     if u.email.trim().is_empty() {
         errs.add("email", "Missing value");
     } else if !validate::is_valid_email(&u.email) {
@@ -113,14 +139,20 @@ pub fn add_user(cat: &Catalogue, u: NewUser) -> Result<UserRow> {
     }
     if let Some(pw) = &u.password {
         if pw.chars().count() < PASSWORD_MIN {
-            errs.add("password", format!("Your password must be {PASSWORD_MIN} characters or longer"));
+            errs.add(
+                "password",
+                format!("Your password must be {PASSWORD_MIN} characters or longer"),
+            );
         }
     }
     errs.check()?;
     let password_hash = u.password.as_deref().map(hash_password).transpose()?;
     cat.db.write(|c| {
         if find_user(c, &u.name)?.is_some() {
-            return Err(FieldErrors::single("name", "That login name is not available."));
+            return Err(FieldErrors::single(
+                "name",
+                "That login name is not available.",
+            ));
         }
         let row = UserRow {
             id: crate::new_id(),
@@ -173,14 +205,23 @@ pub fn user_create(ctx: &Ctx, p: Params) -> Result<Value> {
 pub fn user_update(ctx: &Ctx, p: Params) -> Result<Value> {
     let who = params::required_id(&p, "id")?;
     let new_password = params::text(&p, "password")?.filter(|s| !s.is_empty());
-    if new_password.as_deref().is_some_and(|pw| pw.chars().count() < PASSWORD_MIN) {
-        return Err(FieldErrors::single("password", format!("Your password must be {PASSWORD_MIN} characters or longer")));
+    if new_password
+        .as_deref()
+        .is_some_and(|pw| pw.chars().count() < PASSWORD_MIN)
+    {
+        return Err(FieldErrors::single(
+            "password",
+            format!("Your password must be {PASSWORD_MIN} characters or longer"),
+        ));
     }
     let password_hash = new_password.as_deref().map(hash_password).transpose()?;
     ctx.cat.db.write(|c| {
         let mut u = find_user(c, &who)?.ok_or_else(|| Error::not_found("User not found"))?;
         if !is_self_or_sysadmin(ctx.actor, &u) {
-            return Err(Error::denied(ctx.actor.name(), &format!("edit user {}", u.id)));
+            return Err(Error::denied(
+                ctx.actor.name(),
+                &format!("edit user {}", u.id),
+            ));
         }
         let mut errs = FieldErrors::new();
         if let Some(email) = params::text(&p, "email")? {
@@ -205,7 +246,9 @@ pub fn user_update(ctx: &Ctx, p: Params) -> Result<Value> {
         if password_hash.is_some() {
             u.password_hash = password_hash;
         }
-        diesel::update(users::table.find(&u.id)).set(&u).execute(c)?;
+        diesel::update(users::table.find(&u.id))
+            .set(&u)
+            .execute(c)?;
         to_value(&user_dict(c, &u, true)?)
     })
 }
@@ -215,9 +258,16 @@ pub fn user_delete(ctx: &Ctx, p: Params) -> Result<Value> {
     authz::require_sysadmin(ctx.actor, "delete users")?;
     ctx.cat.db.write(|c| {
         let u = find_user(c, &who)?.ok_or_else(|| Error::not_found("User not found"))?;
-        diesel::update(users::table.find(&u.id)).set(users::state.eq("deleted")).execute(c)?;
+        diesel::update(users::table.find(&u.id))
+            .set(users::state.eq("deleted"))
+            .execute(c)?;
         diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(&u.id))).execute(c)?;
-        diesel::delete(members::table.filter(members::table_name.eq("user")).filter(members::table_id.eq(&u.id))).execute(c)?;
+        diesel::delete(
+            members::table
+                .filter(members::table_name.eq("user"))
+                .filter(members::table_id.eq(&u.id)),
+        )
+        .execute(c)?;
         Ok(Value::Null)
     })
 }
@@ -237,7 +287,9 @@ pub fn issue_token(cat: &Catalogue, user: &str, label: &str) -> Result<NewApiTok
     let token = random_urlsafe()?;
     let id = random_urlsafe()?;
     cat.db.write(|c| {
-        let u = find_user(c, user)?.filter(|u| u.state == "active").ok_or_else(|| Error::not_found("User not found"))?;
+        let u = find_user(c, user)?
+            .filter(|u| u.state == "active")
+            .ok_or_else(|| Error::not_found("User not found"))?;
         let row = ApiTokenRow {
             id: id.clone(),
             user_id: u.id,
@@ -246,8 +298,13 @@ pub fn issue_token(cat: &Catalogue, user: &str, label: &str) -> Result<NewApiTok
             created_at: crate::now(),
             last_access: None,
         };
-        diesel::insert_into(api_tokens::table).values(&row).execute(c)?;
-        Ok(NewApiToken { token: token.clone(), id: id.clone() })
+        diesel::insert_into(api_tokens::table)
+            .values(&row)
+            .execute(c)?;
+        Ok(NewApiToken {
+            token: token.clone(),
+            id: id.clone(),
+        })
     })
 }
 
@@ -262,9 +319,16 @@ pub fn api_token_create(ctx: &Ctx, p: Params) -> Result<Value> {
         errs.add("name", "Missing value");
     }
     errs.check()?;
-    let target = ctx.cat.db.read(|c| find_user(c, &user))?.ok_or_else(|| Error::not_found("User not found"))?;
+    let target = ctx
+        .cat
+        .db
+        .read(|c| find_user(c, &user))?
+        .ok_or_else(|| Error::not_found("User not found"))?;
     if !is_self_or_sysadmin(ctx.actor, &target) {
-        return Err(Error::denied(ctx.actor.name(), &format!("create API tokens for user {}", target.id)));
+        return Err(Error::denied(
+            ctx.actor.name(),
+            &format!("create API tokens for user {}", target.id),
+        ));
     }
     to_value(&issue_token(ctx.cat, &target.id, &name)?)
 }
@@ -277,7 +341,10 @@ pub fn api_token_list(ctx: &Ctx, p: Params) -> Result<Value> {
     ctx.cat.db.read(|c| {
         let u = find_user(c, &who)?.ok_or_else(|| Error::not_found("User not found"))?;
         if !is_self_or_sysadmin(ctx.actor, &u) {
-            return Err(Error::denied(ctx.actor.name(), &format!("list API tokens of user {}", u.id)));
+            return Err(Error::denied(
+                ctx.actor.name(),
+                &format!("list API tokens of user {}", u.id),
+            ));
         }
         let rows: Vec<ApiTokenRow> = api_tokens::table
             .filter(api_tokens::user_id.eq(&u.id))
@@ -307,8 +374,16 @@ pub fn api_token_revoke(ctx: &Ctx, p: Params) -> Result<Value> {
     authz::require_user(ctx.actor, "revoke API tokens")?;
     ctx.cat.db.write(|c| {
         let row: ApiTokenRow = match (&by_token, &by_jti) {
-            (Some(t), _) => api_tokens::table.filter(api_tokens::token_hash.eq(token_hash(t))).select(ApiTokenRow::as_select()).first(c).optional()?,
-            (None, Some(j)) => api_tokens::table.find(j).select(ApiTokenRow::as_select()).first(c).optional()?,
+            (Some(t), _) => api_tokens::table
+                .filter(api_tokens::token_hash.eq(token_hash(t)))
+                .select(ApiTokenRow::as_select())
+                .first(c)
+                .optional()?,
+            (None, Some(j)) => api_tokens::table
+                .find(j)
+                .select(ApiTokenRow::as_select())
+                .first(c)
+                .optional()?,
             (None, None) => None,
         }
         .ok_or_else(|| Error::not_found("API token not found"))?;
@@ -337,12 +412,24 @@ pub fn authenticate(cat: &Catalogue, token: &str) -> Result<Actor> {
             .first(c)
             .optional()
     })?;
-    let Some(u) = found else { return Ok(Actor::Anonymous) };
+    let Some(u) = found else {
+        return Ok(Actor::Anonymous);
+    };
     let now = crate::now();
-    if u.last_active.is_none_or(|t| now - t > chrono::Duration::minutes(LAST_ACTIVE_EVERY_MINUTES)) {
-        cat.db.write(|c| diesel::update(users::table.find(&u.id)).set(users::last_active.eq(Some(now))).execute(c))?;
+    if u.last_active
+        .is_none_or(|t| now - t > chrono::Duration::minutes(LAST_ACTIVE_EVERY_MINUTES))
+    {
+        cat.db.write(|c| {
+            diesel::update(users::table.find(&u.id))
+                .set(users::last_active.eq(Some(now)))
+                .execute(c)
+        })?;
     }
-    Ok(Actor::User(AuthUser { id: u.id, name: u.name, sysadmin: u.sysadmin }))
+    Ok(Actor::User(AuthUser {
+        id: u.id,
+        name: u.name,
+        sysadmin: u.sysadmin,
+    }))
 }
 
 #[cfg(test)]

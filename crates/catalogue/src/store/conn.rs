@@ -63,7 +63,10 @@ pub struct ConnectionManager {
 
 impl ConnectionManager {
     pub fn new(url: &str) -> Self {
-        ConnectionManager { url: url.to_string(), backend: Backend::from_url(url) }
+        ConnectionManager {
+            url: url.to_string(),
+            backend: Backend::from_url(url),
+        }
     }
 
     pub fn connect(&self) -> Result<AnyConnection, ConnectionError> {
@@ -93,7 +96,8 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1").map_err(|e| ConnectionError::BadConnection(e.to_string()))
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ConnectionError::BadConnection(e.to_string()))
     }
 
     fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
@@ -119,7 +123,9 @@ impl Database {
         let manager = ConnectionManager::new(url);
         let backend = manager.backend;
         // Fail fast with the real reason rather than r2d2's generic timeout.
-        let mut first = manager.connect().map_err(|e| OpenError::Connect(e.to_string()))?;
+        let mut first = manager
+            .connect()
+            .map_err(|e| OpenError::Connect(e.to_string()))?;
         run_migrations(&mut first)?;
         drop(first);
         let pool = r2d2::Pool::builder()
@@ -127,7 +133,11 @@ impl Database {
             .connection_timeout(Duration::from_secs(30))
             .build(manager)
             .map_err(|e| OpenError::Connect(e.to_string()))?;
-        Ok(Database { pool, backend, sqlite_writer: Mutex::new(()) })
+        Ok(Database {
+            pool,
+            backend,
+            sqlite_writer: Mutex::new(()),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -163,7 +173,7 @@ impl Database {
         E: From<diesel::result::Error>,
     {
         let mut conn = self.conn()?;
-        f(&mut *conn)
+        f(&mut conn)
     }
 }
 
@@ -181,7 +191,10 @@ mod tests {
 
     #[test]
     fn backend_follows_the_url_scheme() {
-        assert_eq!(Backend::from_url("postgres://127.0.0.1/test"), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("postgres://127.0.0.1/test"),
+            Backend::Postgres
+        );
         assert_eq!(Backend::from_url("postgresql://h/db"), Backend::Postgres);
         assert_eq!(Backend::from_url("sqlite://data/cong.db"), Backend::Sqlite);
         assert_eq!(Backend::from_url("data/cong.db"), Backend::Sqlite);
@@ -198,7 +211,10 @@ mod tests {
             v
         };
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
-        assert_eq!(names(&format!("{root}/sqlite")), names(&format!("{root}/postgres")));
+        assert_eq!(
+            names(&format!("{root}/sqlite")),
+            names(&format!("{root}/postgres"))
+        );
     }
 
     #[test]

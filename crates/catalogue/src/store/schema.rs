@@ -132,5 +132,13 @@ diesel::joinable!(package_tags -> packages (package_id));
 diesel::joinable!(package_tags -> tags (tag_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    users, api_tokens, groups, packages, members, resources, tags, package_tags, change_feed,
+    users,
+    api_tokens,
+    groups,
+    packages,
+    members,
+    resources,
+    tags,
+    package_tags,
+    change_feed,
 );

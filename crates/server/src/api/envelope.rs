@@ -13,12 +13,19 @@ pub fn help_url(site_url: &str, action: &str) -> String {
 /// Wraps a JSONP body when the request asked for one.
 fn jsonp(body: String, callback: Option<&str>) -> HttpResponse {
     match callback {
-        Some(cb) => HttpResponse::Ok().content_type("application/javascript;charset=utf-8").body(format!("{cb}({body});")),
+        Some(cb) => HttpResponse::Ok()
+            .content_type("application/javascript;charset=utf-8")
+            .body(format!("{cb}({body});")),
         None => HttpResponse::Ok().content_type(JSON).body(body),
     }
 }
 
-pub fn success(site_url: &str, action: &str, result: Value, callback: Option<&str>) -> HttpResponse {
+pub fn success(
+    site_url: &str,
+    action: &str,
+    result: Value,
+    callback: Option<&str>,
+) -> HttpResponse {
     let body = json!({"help": help_url(site_url, action), "success": true, "result": result});
     jsonp(body.to_string(), callback)
 }
@@ -27,7 +34,11 @@ pub fn failure(site_url: &str, action: &str, err: &ApiError) -> HttpResponse {
     let r = err.render();
     let body = match r.body {
         ErrorBody::Bare(s) => json!(s),
-        ErrorBody::Envelope(e) => json!({"help": help_url(site_url, action), "error": e, "success": false}),
+        ErrorBody::Envelope(e) => {
+            json!({"help": help_url(site_url, action), "error": e, "success": false})
+        }
     };
-    HttpResponse::build(r.status).content_type(JSON).body(body.to_string())
+    HttpResponse::build(r.status)
+        .content_type(JSON)
+        .body(body.to_string())
 }

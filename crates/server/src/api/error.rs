@@ -43,36 +43,65 @@ impl ApiError {
         use ErrorBody::*;
         let (status, body) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, Bare(format!("Bad request: {m}"))),
-            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, Bare(format!("Bad request: {m}"))),
+            ApiError::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Bare(format!("Bad request: {m}")),
+            ),
             ApiError::Catalogue(e) => match e {
-                CatError::NotFound(None) => (StatusCode::NOT_FOUND, Envelope(typed("Not Found Error", "Not found".into()))),
-                CatError::NotFound(Some(d)) => {
-                    (StatusCode::NOT_FOUND, Envelope(typed("Not Found Error", format!("Not found: {d}"))))
-                }
-                CatError::NotAuthorized(m) => {
-                    (StatusCode::FORBIDDEN, Envelope(typed("Authorization Error", format!("Access denied: {m}"))))
-                }
+                CatError::NotFound(None) => (
+                    StatusCode::NOT_FOUND,
+                    Envelope(typed("Not Found Error", "Not found".into())),
+                ),
+                CatError::NotFound(Some(d)) => (
+                    StatusCode::NOT_FOUND,
+                    Envelope(typed("Not Found Error", format!("Not found: {d}"))),
+                ),
+                CatError::NotAuthorized(m) => (
+                    StatusCode::FORBIDDEN,
+                    Envelope(typed("Authorization Error", format!("Access denied: {m}"))),
+                ),
                 CatError::Validation(fields) => {
                     let mut m = fields.clone().into_map();
                     m.insert("__type".into(), json!("Validation Error"));
                     (StatusCode::CONFLICT, Envelope(m))
                 }
-                CatError::Integrity(m) => (StatusCode::BAD_REQUEST, Envelope(typed("Integrity Error", m.clone()))),
+                CatError::Integrity(m) => (
+                    StatusCode::BAD_REQUEST,
+                    Envelope(typed("Integrity Error", m.clone())),
+                ),
                 CatError::SearchQuery(m) => (
                     StatusCode::BAD_REQUEST,
-                    Envelope(typed("Search Query Error", format!("Search Query is invalid: {m}"))),
+                    Envelope(typed(
+                        "Search Query Error",
+                        format!("Search Query is invalid: {m}"),
+                    )),
                 ),
-                CatError::Search(m) => {
-                    (StatusCode::CONFLICT, Envelope(typed("Search Error", format!("Search error: {m}"))))
+                CatError::Search(m) => (
+                    StatusCode::CONFLICT,
+                    Envelope(typed("Search Error", format!("Search error: {m}"))),
+                ),
+                CatError::BadRequest(m) => {
+                    (StatusCode::BAD_REQUEST, Bare(format!("Bad request: {m}")))
                 }
-                CatError::BadRequest(m) => (StatusCode::BAD_REQUEST, Bare(format!("Bad request: {m}"))),
                 CatError::Database(err) => {
                     tracing::error!(error = %err, "database error");
-                    (StatusCode::INTERNAL_SERVER_ERROR, Envelope(typed("Internal Server Error", "Internal Server Error".into())))
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        Envelope(typed(
+                            "Internal Server Error",
+                            "Internal Server Error".into(),
+                        )),
+                    )
                 }
                 CatError::Internal(err) => {
                     tracing::error!(error = %err, "internal error");
-                    (StatusCode::INTERNAL_SERVER_ERROR, Envelope(typed("Internal Server Error", "Internal Server Error".into())))
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        Envelope(typed(
+                            "Internal Server Error",
+                            "Internal Server Error".into(),
+                        )),
+                    )
                 }
             },
         };
@@ -92,7 +121,9 @@ impl ResponseError for ApiError {
             ErrorBody::Bare(s) => json!(s),
             ErrorBody::Envelope(e) => json!({"error": e, "success": false}),
         };
-        HttpResponse::build(r.status).content_type(super::envelope::JSON).body(body.to_string())
+        HttpResponse::build(r.status)
+            .content_type(super::envelope::JSON)
+            .body(body.to_string())
     }
 }
 
@@ -112,22 +143,40 @@ mod tests {
 
     #[test]
     fn each_type_renders_as_ckan() {
-        assert_eq!(body(CatError::NotFound(None).into()), (404, json!({"__type": "Not Found Error", "message": "Not found"})));
+        assert_eq!(
+            body(CatError::NotFound(None).into()),
+            (
+                404,
+                json!({"__type": "Not Found Error", "message": "Not found"})
+            )
+        );
         assert_eq!(
             body(CatError::denied("", "create packages").into()),
-            (403, json!({"__type": "Authorization Error", "message": "Access denied: User  not authorized to create packages"}))
+            (
+                403,
+                json!({"__type": "Authorization Error", "message": "Access denied: User  not authorized to create packages"})
+            )
         );
         assert_eq!(
             body(FieldErrors::single("name", "Missing value").into()),
-            (409, json!({"name": ["Missing value"], "__type": "Validation Error"}))
+            (
+                409,
+                json!({"name": ["Missing value"], "__type": "Validation Error"})
+            )
         );
         assert_eq!(
             body(ApiError::BadRequest("Action name not known: x".into())),
             (400, json!("Bad request: Action name not known: x"))
         );
         assert_eq!(body(CatError::SearchQuery("\"bad\"".into()).into()).0, 400);
-        assert_eq!(body(CatError::Integrity("x".into()).into()).1["__type"], "Integrity Error");
-        assert_eq!(body(CatError::Internal("boom".into()).into()).1["message"], "Internal Server Error");
+        assert_eq!(
+            body(CatError::Integrity("x".into()).into()).1["__type"],
+            "Integrity Error"
+        );
+        assert_eq!(
+            body(CatError::Internal("boom".into()).into()).1["message"],
+            "Internal Server Error"
+        );
         assert_eq!(body(ApiError::TooLarge("too big".into())).0, 413);
     }
 }

@@ -16,8 +16,22 @@ use serde_json::json;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/3/action/{name}", web::route().to(action))
         .route("/api/action/{name}", web::route().to(action))
-        .route("/api/3", web::get().to(|| async { HttpResponse::Ok().content_type(envelope::JSON).body(r#"{"version": 3}"#) }))
-        .route("/api", web::get().to(|| async { HttpResponse::Ok().content_type(envelope::JSON).body(r#"{"version": 1}"#) }));
+        .route(
+            "/api/3",
+            web::get().to(|| async {
+                HttpResponse::Ok()
+                    .content_type(envelope::JSON)
+                    .body(r#"{"version": 3}"#)
+            }),
+        )
+        .route(
+            "/api",
+            web::get().to(|| async {
+                HttpResponse::Ok()
+                    .content_type(envelope::JSON)
+                    .body(r#"{"version": 1}"#)
+            }),
+        );
 }
 
 /// The API token: raw in `Authorization` (CKAN 2.10+), or `X-CKAN-API-Key` (older clients).
@@ -26,7 +40,12 @@ fn token(req: &HttpRequest) -> Option<String> {
     h.get("Authorization")
         .or_else(|| h.get("X-CKAN-API-Key"))
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().strip_prefix("Bearer ").unwrap_or(v.trim()).to_string())
+        .map(|v| {
+            v.trim()
+                .strip_prefix("Bearer ")
+                .unwrap_or(v.trim())
+                .to_string()
+        })
         .filter(|v| !v.is_empty())
 }
 
@@ -34,9 +53,13 @@ fn token(req: &HttpRequest) -> Option<String> {
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("JSON Error: could not read the request body: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            ApiError::BadRequest(format!("JSON Error: could not read the request body: {e}"))
+        })?;
         if body.len() + chunk.len() > limit {
-            return Err(ApiError::TooLarge(format!("request body is larger than the limit of {limit} bytes")));
+            return Err(ApiError::TooLarge(format!(
+                "request body is larger than the limit of {limit} bytes"
+            )));
         }
         body.extend_from_slice(&chunk);
     }
@@ -44,7 +67,11 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, A
 }
 
 fn valid_callback(cb: &str) -> bool {
-    !cb.is_empty() && cb.len() <= 64 && cb.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$')
+    !cb.is_empty()
+        && cb.len() <= 64
+        && cb
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$')
 }
 
 async fn action(
@@ -57,19 +84,28 @@ async fn action(
     let site_url = state.catalogue.config.site_url.clone();
     let fail = |e: ApiError| envelope::failure(&site_url, &name, &e);
     let Some(action) = actions::find(&name) else {
-        return fail(ApiError::BadRequest(format!("Action name not known: {name}")));
+        return fail(ApiError::BadRequest(format!(
+            "Action name not known: {name}"
+        )));
     };
     let mut params = match *req.method() {
-        Method::GET | Method::HEAD if action.kind == Kind::Read => match request::parse_query(req.query_string()) {
-            Ok(p) => p,
-            Err(e) => return fail(e),
-        },
+        Method::GET | Method::HEAD if action.kind == Kind::Read => {
+            match request::parse_query(req.query_string()) {
+                Ok(p) => p,
+                Err(e) => return fail(e),
+            }
+        }
         Method::POST => {
             let body = match read_body(payload, state.max_body_bytes).await {
                 Ok(b) => b,
                 Err(e) => return fail(e),
             };
-            let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let content_type = req
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
             let mut p = match request::parse_body(&content_type, &body) {
                 Ok(p) => p,
                 Err(e) => return fail(e),
@@ -96,7 +132,11 @@ async fn action(
         .and_then(|v| v.as_str().map(str::to_string))
         .filter(|cb| valid_callback(cb) && *req.method() == Method::GET);
     params.remove("_");
-    let token = if callback.is_some() { None } else { token(&req) };
+    let token = if callback.is_some() {
+        None
+    } else {
+        token(&req)
+    };
     let cat = state.catalogue.clone();
     let outcome = web::block(move || {
         let actor = match token {
@@ -115,5 +155,7 @@ async fn action(
 
 /// `{"version": 3}` etc. are plain; everything else under /api answers in CKAN's style.
 pub async fn api_not_found() -> HttpResponse {
-    HttpResponse::NotFound().content_type(envelope::JSON).body(json!("Not found").to_string())
+    HttpResponse::NotFound()
+        .content_type(envelope::JSON)
+        .body(json!("Not found").to_string())
 }

@@ -31,11 +31,15 @@ pub fn parse_query(query: &str) -> Result<Params, ApiError> {
 
 /// Decodes a POST body by its content type.
 pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Params, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::BadRequest("JSON Error: Error decoding JSON data. Error: the body is not valid UTF-8".into()))?;
+    let text = std::str::from_utf8(body).map_err(|_| {
+        ApiError::BadRequest(
+            "JSON Error: Error decoding JSON data. Error: the body is not valid UTF-8".into(),
+        )
+    })?;
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text)
-            .map_err(|e| ApiError::BadRequest(format!("JSON Error: Unable to decode the form: {e}")))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|e| {
+            ApiError::BadRequest(format!("JSON Error: Unable to decode the form: {e}"))
+        })?;
         // `curl -d '{…}'` posts JSON as a form whose only field name is the JSON text.
         if let [(k, v)] = pairs.as_slice() {
             if (v.is_empty() || v == "1") && k.trim_start().starts_with('{') {
@@ -64,7 +68,9 @@ fn json_object(text: &str) -> Result<Params, ApiError> {
             "JSON Error: Request data JSON decoded to {} but it needs to be a dictionary.",
             other
         ))),
-        Err(e) => Err(ApiError::BadRequest(format!("JSON Error: Error decoding JSON data. Error: {e}"))),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "JSON Error: Error decoding JSON data. Error: {e}"
+        ))),
     }
 }
 
@@ -82,14 +88,26 @@ mod tests {
 
     #[test]
     fn bodies() {
-        assert_eq!(parse_body("application/json", br#"{"id": "x"}"#).expect("json")["id"], json!("x"));
-        assert!(matches!(parse_body("application/json", b"[1]"), Err(ApiError::BadRequest(m)) if m.contains("dictionary")));
-        assert!(matches!(parse_body("application/json", b"{nope"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse_body("application/json", &[0xff, 0xfe]), Err(ApiError::BadRequest(_))));
+        assert_eq!(
+            parse_body("application/json", br#"{"id": "x"}"#).expect("json")["id"],
+            json!("x")
+        );
+        assert!(
+            matches!(parse_body("application/json", b"[1]"), Err(ApiError::BadRequest(m)) if m.contains("dictionary"))
+        );
+        assert!(matches!(
+            parse_body("application/json", b"{nope"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_body("application/json", &[0xff, 0xfe]),
+            Err(ApiError::BadRequest(_))
+        ));
         assert_eq!(parse_body("application/json", b"").expect("empty").len(), 0);
         let form = parse_body("application/x-www-form-urlencoded", b"id=a%20b").expect("form");
         assert_eq!(form["id"], json!("a b"));
-        let curl = parse_body("application/x-www-form-urlencoded", br#"{"id":"z"}="#).expect("curl -d");
+        let curl =
+            parse_body("application/x-www-form-urlencoded", br#"{"id":"z"}="#).expect("curl -d");
         assert_eq!(curl["id"], json!("z"));
     }
 }
