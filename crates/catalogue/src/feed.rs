@@ -27,22 +27,32 @@ impl ChangeKind {
 /// feed rows commit in `seq` order across nodes and a reader that remembers the last `seq`
 /// it applied never skips a row that commits late.
 pub fn append(conn: &mut AnyConnection, package_id: &str, kind: ChangeKind) -> QueryResult<()> {
-    if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7041966)").execute(c)?;
-    }
-    diesel::insert_into(change_feed::table)
-        .values((
-            change_feed::package_id.eq(package_id),
-            change_feed::kind.eq(kind.as_str()),
-            change_feed::changed_at.eq(crate::now()),
-        ))
-        .execute(conn)?;
-    Ok(())
+    append_all(conn, &[package_id.to_string()], kind)
 }
 
 /// Appends a change for each dataset in `ids`.
 pub fn append_all(conn: &mut AnyConnection, ids: &[String], kind: ChangeKind) -> QueryResult<()> {
-    ids.iter().try_for_each(|id| append(conn, id, kind))
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7041966)").execute(c)?;
+    }
+    let now = crate::now();
+    let rows: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            (
+                change_feed::package_id.eq(id),
+                change_feed::kind.eq(kind.as_str()),
+                change_feed::changed_at.eq(now),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        crate::per_backend!(conn, c => diesel::insert_into(change_feed::table).values(chunk).execute(c))?;
+    }
+    Ok(())
 }
 
 /// Up to `limit` changes after `seq`, oldest first.
@@ -72,15 +82,26 @@ pub fn current_dicts(
     conn: &mut AnyConnection,
     ids: &[String],
 ) -> QueryResult<Vec<(String, Option<crate::dict::Package>)>> {
-    ids.iter()
-        .map(|id| {
-            let dict = match crate::actions::load::find_package(conn, id)? {
-                Some(row) if row.id == *id => Some(crate::actions::load::package_dict(conn, row)?),
-                _ => None,
-            };
-            Ok((id.clone(), dict))
-        })
-        .collect()
+    use crate::store::rows::PackageRow;
+    use crate::store::schema::packages;
+    let mut rows: Vec<PackageRow> = vec![];
+    for chunk in ids.chunks(500) {
+        rows.extend(
+            packages::table
+                .filter(packages::id.eq_any(chunk))
+                .select(PackageRow::as_select())
+                .load(conn)?,
+        );
+    }
+    let mut dicts: std::collections::HashMap<String, crate::dict::Package> =
+        crate::actions::load::package_dicts(conn, rows)?
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect();
+    Ok(ids
+        .iter()
+        .map(|id| (id.clone(), dicts.remove(id)))
+        .collect())
 }
 
 /// Dataset ids in id order after `after`, for rebuilding an index in batches.
