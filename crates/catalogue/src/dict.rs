@@ -137,6 +137,9 @@ pub struct Resource {
     pub state: String,
     pub url: String,
     pub url_type: Option<String>,
+    /// Cổng extension: every stored version of an uploaded file (absent for links).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub versions: Option<Vec<crate::files::FileVersion>>,
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub extras: Map<String, Value>,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod dict;
 pub mod error;
 pub mod feed;
+pub mod files;
 pub mod license;
 pub mod params;
 pub mod store;

@@ -133,9 +133,20 @@ impl<'a> QueryBuilder<'a> {
     }
 
     fn matching(&mut self, kind: Kind, value: &Value) -> Result<Q, String> {
+        // `[* TO *]` means "has a value", as `field:*` does (tantivy's RangeQuery needs a bound).
+        let value = match value {
+            Value::Range {
+                lo: None, hi: None, ..
+            } => &Value::Any,
+            v => v,
+        };
         match kind {
             Kind::Text(fields) => self.text(fields, value),
-            Kind::Str(name) => self.string(self.field(name)?, value, Term::from_field_text),
+            Kind::Str(name) => match value {
+                // Solr's `field:*`: datasets with a value in the field (tags:* → tagged ones).
+                Value::Any => Ok(Box::new(ExistsQuery::new(name.to_string(), false))),
+                _ => self.string(self.field(name)?, value, Term::from_field_text),
+            },
             Kind::Extra(key) => {
                 let f = self.fields.extras;
                 let path = key.clone();

@@ -30,6 +30,8 @@ use tantivy::{
 const FEED_BATCH: i64 = 2000;
 /// Datasets read per batch while rebuilding.
 const REBUILD_BATCH: i64 = 500;
+/// Most values one facet lists (`facet.limit=-1` or a huge limit).
+const MAX_FACET_VALUES: usize = 100_000;
 
 /// What the index remembers in its commit payload.
 #[derive(Serialize, Deserialize)]
@@ -64,32 +66,20 @@ impl Engine {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Engine(format!("cannot create {}: {e}", dir.display())))?;
         let fields = schema::build();
-        let existing = Index::open_in_dir(dir).ok().and_then(|index| {
-            let payload = index.load_metas().ok()?.payload?;
-            let p: Payload = serde_json::from_str(&payload).ok()?;
-            (p.schema == SCHEMA_VERSION && index.schema() == fields.schema)
-                .then_some((index, p.seq))
-        });
-        let (index, seq, opened) = match existing {
-            Some((index, seq)) => (index, seq, Opened::Existing),
+        let (index, reader, seq, opened) = match open_existing(dir, &fields) {
+            Some((index, reader, seq)) => (index, reader, seq, Opened::Existing),
             None => {
                 if dir.join("meta.json").exists() {
                     tracing::warn!(dir = %dir.display(), "search index unreadable or outdated: rebuilding it");
                 }
                 clear_dir(dir)?;
-                (
-                    Index::create_in_dir(dir, fields.schema.clone())?,
-                    0,
-                    Opened::Fresh,
-                )
+                let index = Index::create_in_dir(dir, fields.schema.clone())?;
+                analyzer::register(&index);
+                let reader = open_reader(&index)?;
+                (index, reader, 0, Opened::Fresh)
             }
         };
-        analyzer::register(&index);
         let writer = index.writer_with_num_threads(1, writer_mb.max(15) * 1_000_000)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
         let engine = Engine {
             index,
             reader,
@@ -267,7 +257,10 @@ impl Engine {
                 self.index.tokenizers().clone(),
             ),
         );
-        let start = if req.cursor.is_some() { 0 } else { req.start };
+        // Past the last document every page is empty: don't let a huge `start` size the
+        // collector (it allocates `start + rows` slots).
+        let start = if req.cursor.is_some() { 0 } else { req.start }
+            .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX));
         let (top, count, facets) = if req.rows == 0 {
             let (count, facets) = searcher.search(&query, &(Count, agg_collector))?;
             (vec![], count, facets)
@@ -406,9 +399,16 @@ impl Engine {
             if !sortable {
                 return Err(Error::BadSort);
             }
+            let unique = field == "id";
             out.push((field, desc));
+            if unique {
+                // Keys after the (unique) id never decide anything.
+                break;
+            }
         }
-        if out.len() > 3 {
+        // Three keys of the caller's choice, or four when the last is the id.
+        let ends_with_id = out.last().is_some_and(|(f, _)| f == "id");
+        if out.len() > 4 || out.len() == 4 && !ends_with_id {
             return Err(Error::BadSort);
         }
         // The dataset id breaks ties, so paging neither skips nor repeats.
@@ -477,7 +477,10 @@ impl Engine {
             if !schema::STRING_FIELDS.contains(&f) {
                 continue;
             }
-            let size = req.facet_limit.unwrap_or(100_000).max(1);
+            let size = req
+                .facet_limit
+                .unwrap_or(MAX_FACET_VALUES)
+                .clamp(1, MAX_FACET_VALUES);
             aggs.insert(
                 field.clone(),
                 serde_json::json!({"terms": {"field": f, "size": size, "min_doc_count": req.facet_mincount.max(1)}}),
@@ -584,6 +587,34 @@ fn facet_counts(
         out.push((field.clone(), counts));
     }
     Ok(out)
+}
+
+/// The index in `dir` with a reader on it and the last feed sequence it reflects, when it is
+/// of this schema and every segment opens (a file overwritten with junk fails here, and the
+/// caller rebuilds instead of refusing to start or failing searches).
+fn open_existing(dir: &Path, fields: &Fields) -> Option<(Index, IndexReader, i64)> {
+    let index = Index::open_in_dir(dir).ok()?;
+    let payload = index.load_metas().ok()?.payload?;
+    let p: Payload = serde_json::from_str(&payload).ok()?;
+    if p.schema != SCHEMA_VERSION || index.schema() != fields.schema {
+        return None;
+    }
+    analyzer::register(&index);
+    let reader = match open_reader(&index) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "search index segments unreadable");
+            return None;
+        }
+    };
+    Some((index, reader, p.seq))
+}
+
+fn open_reader(index: &Index) -> tantivy::Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
 }
 
 fn clear_dir(dir: &Path) -> Result<(), Error> {

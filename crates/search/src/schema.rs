@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever the schema or analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Full-text fields: CKAN name → (folded field, exact field).
 pub const TEXT_FIELDS: [&str; 8] = [
@@ -83,11 +83,14 @@ pub fn build() -> Fields {
     }
     let extras = b.add_json_field(
         "extras",
-        JsonObjectOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer("raw")
-                .set_index_option(IndexRecordOption::Basic),
-        ),
+        JsonObjectOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic),
+            )
+            // Fast, so that `extras_KEY:*` and `extras_KEY:[a TO b]` can be answered.
+            .set_fast("raw"),
     );
     let dict = b.add_text_field("dict", STORED);
     let schema = b.build();

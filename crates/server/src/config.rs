@@ -21,6 +21,27 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     /// Upper bound for package_search's `rows` (default 1000).
     pub search_rows_max: Option<usize>,
+    /// Largest uploaded file, in bytes (default 1 GiB).
+    pub max_upload_bytes: Option<u64>,
+    /// Where uploaded files are stored (default: `files/` in the data dir).
+    pub storage: Option<StorageSection>,
+}
+
+/// `[storage]` in cong.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// `local` (default) or `s3`.
+    pub kind: Option<String>,
+    /// local: the directory (default `DATA_DIR/files`).
+    pub root: Option<PathBuf>,
+    /// s3: endpoint URL (omit for AWS), bucket, region, credentials.
+    pub endpoint: Option<String>,
+    pub bucket: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub allow_http: Option<bool>,
 }
 
 impl FileConfig {
@@ -42,6 +63,51 @@ pub struct Settings {
     pub catalogue: catalogue::Config,
     pub cors_origins: Vec<String>,
     pub max_body_bytes: usize,
+    pub max_upload_bytes: u64,
+    pub storage: files::StorageConfig,
+}
+
+pub const DEFAULT_MAX_UPLOAD: u64 = 1 << 30;
+
+/// The storage backend from `[storage]`; S3 credentials may come from the environment
+/// (`CONG_S3_ACCESS_KEY_ID`, `CONG_S3_SECRET_ACCESS_KEY`) so they stay out of files.
+fn storage_config(
+    section: Option<StorageSection>,
+    data_dir: &Path,
+) -> Result<files::StorageConfig, String> {
+    let s = section.unwrap_or_default();
+    match s.kind.as_deref().unwrap_or("local") {
+        "local" => Ok(files::StorageConfig::Local {
+            root: s.root.unwrap_or_else(|| data_dir.join("files")),
+        }),
+        "s3" => {
+            let need = |v: Option<String>, key: &str| {
+                v.filter(|v| !v.is_empty())
+                    .ok_or_else(|| format!("storage.{key} is required when storage.kind = \"s3\""))
+            };
+            Ok(files::StorageConfig::S3 {
+                endpoint: s.endpoint,
+                bucket: need(s.bucket, "bucket")?,
+                region: s.region.unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: need(
+                    std::env::var("CONG_S3_ACCESS_KEY_ID")
+                        .ok()
+                        .or(s.access_key_id),
+                    "access_key_id",
+                )?,
+                secret_access_key: need(
+                    std::env::var("CONG_S3_SECRET_ACCESS_KEY")
+                        .ok()
+                        .or(s.secret_access_key),
+                    "secret_access_key",
+                )?,
+                allow_http: s.allow_http.unwrap_or(false),
+            })
+        }
+        other => Err(format!(
+            "storage.kind must be \"local\" or \"s3\", got {other:?}"
+        )),
+    }
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:5000";
@@ -90,7 +156,10 @@ impl Settings {
             list_max: defaults.list_max,
             search_rows_max: file.search_rows_max.unwrap_or(defaults.search_rows_max),
         };
+        let storage = storage_config(file.storage, &data_dir)?;
         Ok(Settings {
+            storage,
+            max_upload_bytes: file.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD),
             data_dir,
             database_url,
             bind,

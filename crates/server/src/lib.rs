@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+mod download;
 pub mod openapi;
 mod pages;
 
@@ -14,7 +15,9 @@ use std::sync::Arc;
 
 pub struct AppState {
     pub catalogue: Arc<Catalogue>,
+    pub storage: files::Storage,
     pub max_body_bytes: usize,
+    pub max_upload_bytes: u64,
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -32,12 +35,15 @@ fn cors(origins: &[String]) -> Cors {
 /// Starts serving on `listener`; the returned server runs until stopped.
 pub fn build(
     catalogue: Arc<Catalogue>,
+    storage: files::Storage,
     listener: TcpListener,
     settings: &config::Settings,
 ) -> std::io::Result<actix_web::dev::Server> {
     let state = web::Data::new(AppState {
         catalogue,
+        storage,
         max_body_bytes: settings.max_body_bytes,
+        max_upload_bytes: settings.max_upload_bytes,
     });
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {
@@ -45,6 +51,7 @@ pub fn build(
             .app_data(state.clone())
             .wrap(cors(&origins))
             .configure(api::routes)
+            .configure(download::routes)
             .configure(pages::routes)
             .default_service(web::to(api::api_not_found))
     })

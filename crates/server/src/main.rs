@@ -62,6 +62,11 @@ enum Command {
     Openapi,
     /// Rebuild the search index from the database.
     Reindex,
+    /// Check uploaded files against the catalogue.
+    Files {
+        #[command(subcommand)]
+        command: FilesCommand,
+    },
     /// Load synthetic datasets (for benchmarks).
     Generate {
         #[arg(long)]
@@ -84,6 +89,17 @@ enum UserCommand {
         password: Option<String>,
         #[arg(long)]
         sysadmin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum FilesCommand {
+    /// List stored files no resource refers to, and resources whose file is missing;
+    /// exits non-zero when there are any.
+    Check {
+        /// Delete the unreferenced files.
+        #[arg(long)]
+        delete: bool,
     },
 }
 
@@ -215,6 +231,18 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Files {
+            command: FilesCommand::Check { delete },
+        } => {
+            let settings = settings(&cli, None)?;
+            let cat = open(&settings)?;
+            let storage = files::Storage::open(&settings.storage).map_err(|e| e.to_string())?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(check_files(&cat, &storage, *delete))
+        }
         Command::Openapi => {
             print!("{}", server::openapi::document_json());
             Ok(())
@@ -258,6 +286,7 @@ fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         );
     }
     let cat = Arc::new(cat);
+    let storage = files::Storage::open(&settings.storage).map_err(|e| e.to_string())?;
     let engine = start_search(&settings, &cat)?;
     cat.install_searcher(engine);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -265,11 +294,67 @@ fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        let server = server::build(cat, listener, &settings).map_err(|e| e.to_string())?;
+        let server = server::build(cat, storage, listener, &settings).map_err(|e| e.to_string())?;
         println!("cong: listening on http://{addr}");
         let _ = std::io::stdout().flush();
         server.await.map_err(|e| e.to_string())
     })
+}
+
+/// `cong files check`: storage and catalogue must agree.
+async fn check_files(
+    cat: &Catalogue,
+    storage: &files::Storage,
+    delete: bool,
+) -> Result<(), String> {
+    let referenced = catalogue::files::referenced(cat).map_err(describe)?;
+    let stored = storage.keys().await.map_err(|e| e.to_string())?;
+    let known: std::collections::HashSet<&str> =
+        referenced.iter().map(|(k, _, _)| k.as_str()).collect();
+    let present: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+    let orphans: Vec<&str> = stored
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !known.contains(k))
+        .collect();
+    let missing: Vec<&(String, String, i32)> = referenced
+        .iter()
+        .filter(|(k, _, _)| !present.contains(k.as_str()))
+        .collect();
+    println!(
+        "{} stored files, {} referenced by resources ({})",
+        stored.len(),
+        referenced.len(),
+        storage.description
+    );
+    for k in &orphans {
+        println!("file without resource: {k}");
+    }
+    for (k, rid, v) in &missing {
+        println!("resource without file: resource {rid} version {v} ({k})");
+    }
+    if delete {
+        for k in &orphans {
+            storage.delete(k).await.map_err(|e| e.to_string())?;
+        }
+        let trash = catalogue::files::trash(cat).map_err(describe)?;
+        catalogue::files::empty_trash(cat, &trash).map_err(describe)?;
+        println!("deleted {} files without resource", orphans.len());
+        return if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} resources have lost their file", missing.len()))
+        };
+    }
+    if orphans.is_empty() && missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} files without resource, {} resources without file",
+            orphans.len(),
+            missing.len()
+        ))
+    }
 }
 
 /// Indexing memory for the server (kept small: it is resident) and for `cong reindex`.

@@ -161,6 +161,7 @@ pub fn document() -> OpenApi {
         .schema_from::<dict::AutocompletePackage>()
         .schema_from::<dict::OrganizationForUser>()
         .schema_from::<catalogue::license::License>()
+        .schema_from::<catalogue::files::FileVersion>()
         .schema("ErrorEnvelope", error_envelope)
         .build();
     OpenApiBuilder::new()

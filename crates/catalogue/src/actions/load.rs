@@ -1,8 +1,9 @@
 //! Turning rows into the dicts CKAN clients read.
 
 use crate::dict::{self, ckan_time, Extra, GroupRef, OrganizationSummary, Package, Resource, Tag};
+use crate::files::{self, FileVersion};
 use crate::license;
-use crate::store::rows::{GroupRow, PackageRow, ResourceRow, UserRow};
+use crate::store::rows::{GroupRow, PackageRow, ResourceFileRow, ResourceRow, UserRow};
 use crate::store::schema::{groups, members, package_tags, packages, resources, tags};
 use crate::store::AnyConnection;
 use diesel::prelude::*;
@@ -12,8 +13,17 @@ pub fn extras_of(json: &str) -> Vec<Extra> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-pub fn resource_dict(row: ResourceRow) -> Resource {
+/// A resource's dict; `files` may hold file versions of any resources (those of this one are
+/// listed as `versions` when it is an upload).
+pub fn resource_dict(row: ResourceRow, files: &[ResourceFileRow]) -> Resource {
     let extras: Map<String, Value> = serde_json::from_str(&row.extras).unwrap_or_default();
+    let versions = (row.url_type.as_deref() == Some("upload")).then(|| {
+        files
+            .iter()
+            .filter(|f| f.resource_id == row.id)
+            .map(FileVersion::from)
+            .collect()
+    });
     Resource {
         cache_last_updated: row.cache_last_updated.as_ref().map(ckan_time),
         cache_url: row.cache_url,
@@ -34,6 +44,7 @@ pub fn resource_dict(row: ResourceRow) -> Resource {
         state: "active".into(),
         url: row.url,
         url_type: row.url_type,
+        versions,
         extras,
     }
 }
@@ -96,12 +107,30 @@ pub fn package_dict(conn: &mut AnyConnection, row: PackageRow) -> QueryResult<Pa
             .optional()?,
         None => None,
     };
-    Ok(assemble(row, res, tag_rows, group_rows, org))
+    let files = upload_versions(conn, &res)?;
+    Ok(assemble(row, res, &files, tag_rows, group_rows, org))
+}
+
+/// File versions of the uploaded resources among `res`.
+pub fn upload_versions(
+    conn: &mut AnyConnection,
+    res: &[ResourceRow],
+) -> QueryResult<Vec<ResourceFileRow>> {
+    let ids: Vec<&str> = res
+        .iter()
+        .filter(|r| r.url_type.as_deref() == Some("upload"))
+        .map(|r| r.id.as_str())
+        .collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    files::versions_of(conn, &ids)
 }
 
 fn assemble(
     row: PackageRow,
     res: Vec<ResourceRow>,
+    files: &[ResourceFileRow],
     tag_rows: Vec<(String, String)>,
     group_rows: Vec<GroupRow>,
     org: Option<GroupRow>,
@@ -134,7 +163,7 @@ fn assemble(
             title: g.title.clone(),
         })
         .collect();
-    let resources: Vec<Resource> = res.into_iter().map(resource_dict).collect();
+    let resources: Vec<Resource> = res.into_iter().map(|r| resource_dict(r, files)).collect();
     Package {
         author: row.author,
         author_email: row.author_email,
@@ -221,6 +250,8 @@ pub fn package_dicts(conn: &mut AnyConnection, rows: Vec<PackageRow>) -> QueryRe
             .load(conn)?;
         orgs.extend(found.into_iter().map(|g| (g.id.clone(), g)));
     }
+    let all_res: Vec<ResourceRow> = res_by.values().flatten().cloned().collect();
+    let files = upload_versions(conn, &all_res)?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -229,7 +260,7 @@ pub fn package_dicts(conn: &mut AnyConnection, rows: Vec<PackageRow>) -> QueryRe
             t.sort_by(|a, b| a.1.cmp(&b.1));
             let g = groups_by.remove(&row.id).unwrap_or_default();
             let org = row.owner_org.as_ref().and_then(|o| orgs.get(o)).cloned();
-            assemble(row, res, t, g, org)
+            assemble(row, res, &files, t, g, org)
         })
         .collect())
 }

@@ -23,6 +23,8 @@ use serde_json::Value;
 pub struct Ctx<'a> {
     pub cat: &'a Catalogue,
     pub actor: &'a Actor,
+    /// A file the server has stored for this request (multipart `upload`), for resource_*.
+    pub upload: Option<&'a crate::files::Upload>,
 }
 
 pub(crate) fn to_value<T: Serialize>(v: &T) -> Result<Value> {
@@ -726,5 +728,38 @@ pub fn find(name: &str) -> Option<&'static Action> {
 
 /// Runs the named action for `actor`.
 pub fn call(cat: &Catalogue, actor: &Actor, action: &Action, params: Params) -> Result<Value> {
-    (action.run)(&Ctx { cat, actor }, params)
+    (action.run)(
+        &Ctx {
+            cat,
+            actor,
+            upload: None,
+        },
+        params,
+    )
+}
+
+/// Runs the named action with an uploaded file attached (resource_create/update/patch).
+pub fn call_with_upload(
+    cat: &Catalogue,
+    actor: &Actor,
+    action: &Action,
+    params: Params,
+    upload: &crate::files::Upload,
+) -> Result<Value> {
+    (action.run)(
+        &Ctx {
+            cat,
+            actor,
+            upload: Some(upload),
+        },
+        params,
+    )
+}
+
+/// Whether an action takes a multipart `upload` file.
+pub fn accepts_upload(action: &Action) -> bool {
+    matches!(
+        action.name,
+        "resource_create" | "resource_update" | "resource_patch"
+    )
 }

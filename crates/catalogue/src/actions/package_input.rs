@@ -33,7 +33,7 @@ pub struct ResourceInput {
 }
 
 /// Keys of a resource dict that are columns (or computed), never free extras.
-pub const RESOURCE_CORE_KEYS: [&str; 21] = [
+pub const RESOURCE_CORE_KEYS: [&str; 22] = [
     "id",
     "package_id",
     "url",
@@ -55,6 +55,7 @@ pub const RESOURCE_CORE_KEYS: [&str; 21] = [
     "state",
     "upload",
     "tracking_summary",
+    "versions",
 ];
 
 /// What a validated dataset write will store. `None` lists keep what is stored.

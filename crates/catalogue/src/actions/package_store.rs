@@ -71,6 +71,13 @@ pub fn resource_row(
         metadata_modified: old.and_then(|o| o.metadata_modified),
         extras: serde_json::to_string(&r.extras).unwrap_or_else(|_| "{}".into()),
     };
+    // Only a stored file makes an upload: a client cannot claim one (e.g. a dict copied from
+    // another portal keeps its remote URL as a plain link).
+    if row.url_type.as_deref() == Some("upload")
+        && old.and_then(|o| o.url_type.as_deref()) != Some("upload")
+    {
+        row.url_type = None;
+    }
     // Bump the resource's own modification time only when something in it changed.
     if old != Some(&row) {
         row.metadata_modified = Some(now);
@@ -106,6 +113,12 @@ fn replace_resources(
         keep.push(row.id.clone());
         rows.push(row);
     }
+    let dropped: Vec<String> = old
+        .iter()
+        .filter(|o| !keep.contains(&o.id))
+        .map(|o| o.id.clone())
+        .collect();
+    crate::files::release(conn, &dropped)?;
     diesel::delete(
         resources::table
             .filter(resources::package_id.eq(package_id))
@@ -227,6 +240,11 @@ pub fn replace_groups(
 
 /// Removes a dataset and everything that hangs off it.
 pub fn purge_package(conn: &mut AnyConnection, package_id: &str) -> QueryResult<()> {
+    let res_ids: Vec<String> = resources::table
+        .filter(resources::package_id.eq(package_id))
+        .select(resources::id)
+        .load(conn)?;
+    crate::files::release(conn, &res_ids)?;
     diesel::delete(resources::table.filter(resources::package_id.eq(package_id))).execute(conn)?;
     diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id)))
         .execute(conn)?;

@@ -1,7 +1,7 @@
 //! Resource actions: resource_show, resource_create, resource_update, resource_patch,
 //! resource_delete, package_resource_reorder, format_autocomplete.
 
-use super::load::{find_package, resource_dict};
+use super::load::{find_package, resource_dict, upload_versions};
 use super::package_input::{mimetype_from_url, parse_resource};
 use super::package_store::{renumber_resources, resource_row};
 use super::{to_value, Ctx};
@@ -27,14 +27,45 @@ fn find_resource(conn: &mut AnyConnection, id: &str) -> Result<(ResourceRow, Pac
     Ok((res, pkg))
 }
 
+/// The resource's dict, with its file versions when it is an upload.
+fn dict_of(conn: &mut AnyConnection, row: ResourceRow) -> Result<Value> {
+    let files = upload_versions(conn, std::slice::from_ref(&row))?;
+    to_value(&resource_dict(row, &files))
+}
+
 pub fn resource_show(ctx: &Ctx, p: Params) -> Result<Value> {
     let id = params::required(&p, "id")?;
-    let res = ctx.cat.db.read(|c| {
+    ctx.cat.db.read(|c| {
         let (res, pkg) = find_resource(c, &id)?;
         authz::check_read_package(c, ctx.actor, &pkg)?;
-        Ok::<_, Error>(res)
-    })?;
-    to_value(&resource_dict(res))
+        dict_of(c, res)
+    })
+}
+
+/// Makes `row` the new version of an uploaded file: CKAN's upload fields, and a version row.
+fn attach_upload(conn: &mut AnyConnection, ctx: &Ctx, row: &mut ResourceRow) -> Result<()> {
+    let Some(up) = ctx.upload else { return Ok(()) };
+    row.url_type = Some("upload".into());
+    row.url = crate::files::download_url(
+        &ctx.cat.config.site_url,
+        &row.package_id,
+        &row.id,
+        &up.filename,
+    );
+    row.size = Some(up.size);
+    row.hash = up.sha256.clone();
+    row.mimetype = Some(up.mimetype.clone());
+    if row.format.as_deref().is_none_or(str::is_empty) {
+        row.format = super::package_input::format_from_url(&up.filename);
+    }
+    if row.name.as_deref().is_none_or(str::is_empty) {
+        row.name = Some(up.filename.clone());
+    }
+    let now = crate::now();
+    row.last_modified = Some(now);
+    row.metadata_modified = Some(now);
+    crate::files::record_version(conn, &row.id, up)?;
+    Ok(())
 }
 
 /// A dataset write through one of its resources bumps the dataset and feeds the change.
@@ -61,52 +92,53 @@ fn validated(
 
 pub fn resource_create(ctx: &Ctx, p: Params) -> Result<Value> {
     let package_id = params::required(&p, "package_id")?;
-    let row = ctx.cat.db.write(|c| {
+    ctx.cat.db.write(|c| {
         let pkg = find_package(c, &package_id)?
             .ok_or_else(|| Error::not_found("Package was not found."))?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
         let mut input = validated(&p, None)?;
-        if input.id.as_deref().is_some_and(|id| {
-            resources::table
-                .find(id)
-                .count()
-                .get_result::<i64>(c)
-                .unwrap_or(1)
-                > 0
-        }) {
-            input.id = None;
+        if let Some(id) = input.id.as_deref() {
+            let taken: i64 = resources::table.find(id).count().get_result(c)?;
+            if taken > 0 {
+                input.id = None;
+            }
         }
         let count: i64 = resources::table
             .filter(resources::package_id.eq(&pkg.id))
             .count()
             .get_result(c)?;
-        let row = resource_row(&pkg.id, count as i32, input, None);
+        let mut row = resource_row(&pkg.id, count as i32, input, None);
+        attach_upload(c, ctx, &mut row)?;
         diesel::insert_into(resources::table)
             .values(&row)
             .execute(c)?;
         touch_package(c, &pkg.id)?;
-        Ok::<_, Error>(row)
-    })?;
-    to_value(&resource_dict(row))
+        dict_of(c, row)
+    })
 }
 
 /// Replaces a resource with `m` (already merged, for patch).
 fn write_resource(ctx: &Ctx, id: &str, m: &Map<String, Value>) -> Result<Value> {
-    let row = ctx.cat.db.write(|c| {
+    ctx.cat.db.write(|c| {
         let (old, pkg) = find_resource(c, id)?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
         let mut input = validated(m, Some(&old.url))?;
         input.id = Some(old.id.clone());
-        let row = resource_row(&pkg.id, old.position, input, Some(&old));
+        // A new link replaces an uploaded file; the old versions stay addressable.
+        if old.url_type.as_deref() == Some("upload") && input.url != old.url && ctx.upload.is_none()
+        {
+            input.url_type = None;
+        }
+        let mut row = resource_row(&pkg.id, old.position, input, Some(&old));
+        attach_upload(c, ctx, &mut row)?;
         if row != old {
             diesel::update(resources::table.find(&row.id))
                 .set(&row)
                 .execute(c)?;
             touch_package(c, &pkg.id)?;
         }
-        Ok::<_, Error>(row)
-    })?;
-    to_value(&resource_dict(row))
+        dict_of(c, row)
+    })
 }
 
 pub fn resource_update(ctx: &Ctx, p: Params) -> Result<Value> {
@@ -131,7 +163,7 @@ pub fn resource_patch(ctx: &Ctx, p: Params) -> Result<Value> {
         authz::check_read_package(c, ctx.actor, &pkg)?;
         Ok::<_, Error>(r)
     })?;
-    let mut merged = match to_value(&resource_dict(old))? {
+    let mut merged = match to_value(&resource_dict(old, &[]))? {
         Value::Object(m) => m,
         _ => Map::new(),
     };
@@ -146,6 +178,7 @@ pub fn resource_delete(ctx: &Ctx, p: Params) -> Result<Value> {
     ctx.cat.db.write(|c| {
         let (res, pkg) = find_resource(c, &id)?;
         authz::check_edit_package(c, ctx.actor, &pkg, "delete")?;
+        crate::files::release(c, std::slice::from_ref(&res.id))?;
         diesel::delete(resources::table.find(&res.id)).execute(c)?;
         let rest: Vec<String> = resources::table
             .filter(resources::package_id.eq(&pkg.id))

@@ -126,3 +126,16 @@ pub struct ChangeRow {
     pub kind: String,
     pub changed_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = resource_files)]
+pub struct ResourceFileRow {
+    pub resource_id: String,
+    pub version: i32,
+    pub storage_key: String,
+    pub filename: String,
+    pub size: i64,
+    pub sha256: String,
+    pub mimetype: String,
+    pub created: NaiveDateTime,
+}

@@ -142,3 +142,23 @@ diesel::allow_tables_to_appear_in_same_query!(
     package_tags,
     change_feed,
 );
+
+diesel::table! {
+    resource_files (resource_id, version) {
+        resource_id -> Text,
+        version -> Integer,
+        storage_key -> Text,
+        filename -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        mimetype -> Text,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    file_trash (storage_key) {
+        storage_key -> Text,
+        trashed_at -> Timestamp,
+    }
+}

@@ -109,6 +109,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The error for a non-API URL (downloads): same status and body, without `help`.
+    pub fn error_response_plain(&self) -> HttpResponse {
+        ResponseError::error_response(self)
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.render().status

@@ -3,6 +3,7 @@
 pub mod envelope;
 pub mod error;
 pub mod request;
+pub mod upload;
 
 use crate::AppState;
 use actix_web::http::Method;
@@ -88,7 +89,32 @@ async fn action(
             "Action name not known: {name}"
         )));
     };
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut pending: Option<upload::Pending> = None;
     let mut params = match *req.method() {
+        Method::POST if content_type.starts_with("multipart/form-data") => {
+            let multipart = actix_multipart::Multipart::new(req.headers(), payload);
+            match upload::read(
+                multipart,
+                &state.storage,
+                actions::accepts_upload(action),
+                state.max_body_bytes,
+                state.max_upload_bytes,
+            )
+            .await
+            {
+                Ok((p, file)) => {
+                    pending = file;
+                    p
+                }
+                Err(e) => return fail(e),
+            }
+        }
         Method::GET | Method::HEAD if action.kind == Kind::Read => {
             match request::parse_query(req.query_string()) {
                 Ok(p) => p,
@@ -100,12 +126,6 @@ async fn action(
                 Ok(b) => b,
                 Err(e) => return fail(e),
             };
-            let content_type = req
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
             let mut p = match request::parse_body(&content_type, &body) {
                 Ok(p) => p,
                 Err(e) => return fail(e),
@@ -138,14 +158,26 @@ async fn action(
         token(&req)
     };
     let cat = state.catalogue.clone();
+    let file = pending.as_ref().map(|p| p.upload.clone());
     let outcome = web::block(move || {
         let actor = match token {
             Some(t) => catalogue::actions::user::authenticate(&cat, &t)?,
             None => Actor::Anonymous,
         };
-        actions::call(&cat, &actor, action, params)
+        match &file {
+            Some(f) => actions::call_with_upload(&cat, &actor, action, params, f),
+            None => actions::call(&cat, &actor, action, params),
+        }
     })
     .await;
+    let succeeded = matches!(outcome, Ok(Ok(_)));
+    // A stored file that no committed resource refers to is deleted at once.
+    if let Some(p) = pending.as_ref().filter(|_| !succeeded) {
+        upload::discard(&state.storage, p).await;
+    }
+    if succeeded && action.kind == Kind::Write {
+        upload::empty_trash(&state.catalogue, &state.storage).await;
+    }
     match outcome {
         Ok(Ok(result)) => envelope::success(&site_url, &name, result, callback.as_deref()),
         Ok(Err(e)) => fail(e.into()),

@@ -61,7 +61,31 @@ impl std::fmt::Display for Backend {
 /// ```
 ///
 /// (Test files declare the harness with `#[macro_use] mod common;`.)
+///
+/// With `|mut srv|` the body gets `&mut TestServer` (to [`TestServer::restart`] it):
+///
+/// ```ignore
+/// both_backends!(survives_restart_sqlite, survives_restart_postgres, |mut srv| {
+///     srv.restart();
+/// });
+/// ```
 macro_rules! both_backends {
+    ($sqlite:ident, $postgres:ident, |mut $srv:ident| $body:block) => {
+        #[test]
+        fn $sqlite() {
+            $crate::common::run_on_mut(
+                $crate::common::Backend::Sqlite,
+                |$srv: &mut $crate::common::TestServer| $body,
+            );
+        }
+        #[test]
+        fn $postgres() {
+            $crate::common::run_on_mut(
+                $crate::common::Backend::Postgres,
+                |$srv: &mut $crate::common::TestServer| $body,
+            );
+        }
+    };
     ($sqlite:ident, $postgres:ident, |$srv:ident| $body:block) => {
         #[test]
         fn $sqlite() {
@@ -85,6 +109,13 @@ macro_rules! both_backends {
 pub fn run_on(backend: Backend, f: impl FnOnce(&TestServer)) {
     if let Some(srv) = TestServer::start_or_skip(backend) {
         f(&srv);
+    }
+}
+
+/// Like [`run_on`], with a server the body may kill and restart.
+pub fn run_on_mut(backend: Backend, f: impl FnOnce(&mut TestServer)) {
+    if let Some(mut srv) = TestServer::start_or_skip(backend) {
+        f(&mut srv);
     }
 }
 
@@ -499,6 +530,65 @@ impl TestServer {
                 let _ = h.join();
             }
         }
+    }
+
+    /// Kills the server at once (SIGKILL, like `kill -9`: no shutdown code runs) and waits for
+    /// it; the data dir and the database stay. [`start_again`] brings it back on them.
+    pub fn kill(&mut self) {
+        self.stop();
+    }
+
+    /// Starts `cong serve` again on the same data dir and database (after [`kill`]/[`stop`]);
+    /// the new address replaces [`base_url`]. Panics if it does not come up.
+    pub fn start_again(&mut self) {
+        assert!(
+            self.child.is_none(),
+            "start_again: the server is still running"
+        );
+        self.base_url.clear();
+        self.spawn_serve();
+    }
+
+    /// Kills the server and starts it again on the same data dir and database.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.start_again();
+    }
+
+    /// A second `cong serve` on this server's database (for PostgreSQL: the same schema) with
+    /// its own data dir, as a second node of one portal. It shares the admin's token; dropping
+    /// it stops only its own process (the schema belongs to `self`, so drop the node first).
+    pub fn second_node(&self) -> TestServer {
+        assert!(
+            self.backend == Backend::Postgres,
+            "a second node shares a PostgreSQL database"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("cong-test-node-")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("data")).expect("create data dir");
+        let client = reqwest::blocking::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        let mut node = TestServer {
+            backend: self.backend,
+            base_url: String::new(),
+            admin_token: self.admin_token.clone(),
+            admin_id: self.admin_id.clone(),
+            database_url: self.database_url.clone(),
+            child: None,
+            stdout_log: Arc::new(Mutex::new(String::new())),
+            stderr_log: Arc::new(Mutex::new(String::new())),
+            readers: Vec::new(),
+            client,
+            pg: None,
+            dir,
+        };
+        node.spawn_serve();
+        node
     }
 
     /// Whether the server still answers HTTP (`GET /api/3`).

@@ -1,0 +1,2 @@
+DROP TABLE file_trash;
+DROP TABLE resource_files;
