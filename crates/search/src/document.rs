@@ -89,7 +89,11 @@ pub fn build(f: &Fields, aliases: &Aliases, p: &Package) -> tantivy::Result<Tant
     add_str("type", &p.type_)?;
     add_str("private", if p.private { "true" } else { "false" })?;
     add_str("capacity", if p.private { "private" } else { "public" })?;
-    add_str("license_id", p.license_id.as_deref().unwrap_or(""))?;
+    // A dataset without a licence has no license_id value (Solr indexes no null), so it is
+    // no "" facet; an empty string given as the licence is one.
+    if let Some(l) = &p.license_id {
+        add_str("license_id", l)?;
+    }
     add_str("title_string", &nfc(&title).to_lowercase())?;
     if let Some(o) = &p.organization {
         add_str("organization", &o.name)?;

@@ -59,22 +59,39 @@ fn dataset_ids(conn: &mut AnyConnection, g: &GroupRow) -> QueryResult<Vec<String
     }
 }
 
-/// Active datasets of the group the actor may see.
-fn visible_datasets(conn: &mut AnyConnection, ctx: &Ctx, g: &GroupRow) -> Result<Vec<PackageRow>> {
-    let ids = dataset_ids(conn, g)?;
-    let rows: Vec<PackageRow> = packages::table
-        .filter(packages::id.eq_any(&ids))
+/// The group's active datasets that the actor may see, as a query: public ones, and private
+/// ones of organizations the actor belongs to (all of them for sysadmins).
+fn visible_query<'a>(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    g: &'a GroupRow,
+) -> Result<packages::BoxedQuery<'a, crate::store::conn::MultiBackend>> {
+    let mut q = packages::table
         .filter(packages::state.eq("active"))
-        .order(packages::metadata_modified.desc())
-        .select(PackageRow::as_select())
-        .load(conn)?;
-    let mut out = vec![];
-    for r in rows {
-        if authz::can_read_package(conn, ctx.actor, &r)? {
-            out.push(r);
-        }
+        .filter(packages::type_.eq("dataset"))
+        .into_boxed();
+    q = if g.is_organization {
+        q.filter(packages::owner_org.eq(&g.id))
+    } else {
+        q.filter(
+            packages::id.eq_any(
+                members::table
+                    .filter(members::group_id.eq(&g.id))
+                    .filter(members::table_name.eq("package"))
+                    .filter(members::state.eq("active"))
+                    .select(members::table_id),
+            ),
+        )
+    };
+    if !ctx.actor.is_sysadmin() {
+        let readable = authz::organizations_with_role(conn, ctx.actor, Role::Member)?;
+        q = q.filter(
+            packages::private
+                .eq(false)
+                .or(packages::owner_org.eq_any(readable)),
+        );
     }
-    Ok(out)
+    Ok(q)
 }
 
 struct ShowOptions {
@@ -86,10 +103,14 @@ struct ShowOptions {
 }
 
 fn group_dict(conn: &mut AnyConnection, ctx: &Ctx, g: &GroupRow, o: &ShowOptions) -> Result<Group> {
-    let visible = if o.package_count || o.datasets {
-        visible_datasets(conn, ctx, g)?
+    let package_count = if o.package_count {
+        Some(
+            visible_query(conn, ctx, g)?
+                .count()
+                .get_result::<i64>(conn)?,
+        )
     } else {
-        vec![]
+        None
     };
     let users = if o.users {
         Some(group_users(conn, g)?)
@@ -97,10 +118,12 @@ fn group_dict(conn: &mut AnyConnection, ctx: &Ctx, g: &GroupRow, o: &ShowOptions
         None
     };
     let packages = if o.datasets {
-        Some(package_dicts(
-            conn,
-            visible.iter().take(10).cloned().collect(),
-        )?)
+        let rows: Vec<PackageRow> = visible_query(conn, ctx, g)?
+            .order(packages::metadata_modified.desc())
+            .limit(10)
+            .select(PackageRow::as_select())
+            .load(conn)?;
+        Some(package_dicts(conn, rows)?)
     } else {
         None
     };
@@ -115,7 +138,7 @@ fn group_dict(conn: &mut AnyConnection, ctx: &Ctx, g: &GroupRow, o: &ShowOptions
         is_organization: g.is_organization,
         name: g.name.clone(),
         num_followers: 0,
-        package_count: o.package_count.then_some(visible.len() as i64),
+        package_count,
         state: g.state.clone(),
         title: g.title.clone(),
         type_: group_type(g).into(),

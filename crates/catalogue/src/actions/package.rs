@@ -383,6 +383,9 @@ pub fn package_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
     if q.trim().is_empty() {
         return to_value(&Vec::<AutocompletePackage>::new());
     }
+    if let Some(found) = autocomplete_by_engine(ctx, q.trim(), limit)? {
+        return to_value(&found);
+    }
     let needle = fold_diacritics(q.trim()).to_lowercase();
     let rows: Vec<(String, Option<String>)> = ctx.cat.db.read(|c| {
         public_active()
@@ -413,6 +416,55 @@ pub fn package_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
     by_name.extend(by_title);
     by_name.truncate(limit);
     to_value(&by_name)
+}
+
+/// package_autocomplete through the search engine: names starting with the text, then titles
+/// containing its words (the last one as a prefix); `None` when no engine is installed.
+fn autocomplete_by_engine(
+    ctx: &Ctx,
+    q: &str,
+    limit: usize,
+) -> Result<Option<Vec<AutocompletePackage>>> {
+    use super::search::{escape_query, public_matches};
+    let words: Vec<String> = q.split_whitespace().map(escape_query).collect();
+    let Some((last, rest)) = words.split_last() else {
+        return Ok(Some(vec![]));
+    };
+    let mut title: Vec<String> = rest.to_vec();
+    title.push(format!("{last}*"));
+    let slug = crate::validate::slugify(q);
+    let mut query = format!("title:({})", title.join(" AND "));
+    if !slug.is_empty() {
+        query = format!("name:{}* OR {query}", escape_query(&slug));
+    }
+    let Some(results) = public_matches(ctx.cat, &query, limit * 3)? else {
+        return Ok(None);
+    };
+    let needle = fold_diacritics(q).to_lowercase();
+    let mut by_name = vec![];
+    let mut by_title = vec![];
+    for r in results {
+        let name = r["name"].as_str().unwrap_or_default().to_string();
+        let title = r["title"].as_str().unwrap_or_default().to_string();
+        if !slug.is_empty() && name.contains(&slug) || name.contains(&needle) {
+            by_name.push(AutocompletePackage {
+                match_field: "name".into(),
+                match_displayed: name.clone(),
+                name,
+                title,
+            });
+        } else {
+            by_title.push(AutocompletePackage {
+                match_field: "title".into(),
+                match_displayed: format!("{title} ({name})"),
+                name,
+                title,
+            });
+        }
+    }
+    by_name.extend(by_title);
+    by_name.truncate(limit);
+    Ok(Some(by_name))
 }
 
 pub fn package_owner_org_update(ctx: &Ctx, p: Params) -> Result<Value> {

@@ -251,6 +251,28 @@ pub fn format_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
         .trim()
         .to_lowercase();
     let limit = params::natural(&p, "limit", Some(5))?.unwrap_or(5) as usize;
+    // The engine counts formats over the public datasets at once; without it, scan.
+    if let Some(counts) = super::search::public_facet(ctx.cat, "res_format")? {
+        let mut found: Vec<(String, u64)> = vec![];
+        for (f, n) in counts {
+            let f = f.to_lowercase();
+            if f.is_empty() || !f.contains(&q) {
+                continue;
+            }
+            match found.iter_mut().find(|(x, _)| *x == f) {
+                Some((_, c)) => *c += n,
+                None => found.push((f, n)),
+            }
+        }
+        found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        return to_value(
+            &found
+                .into_iter()
+                .take(limit)
+                .map(|(f, _)| f)
+                .collect::<Vec<_>>(),
+        );
+    }
     let formats: Vec<Option<String>> = ctx.cat.db.read(|c| {
         resources::table
             .inner_join(packages::table)

@@ -392,3 +392,58 @@ fn display_names(ctx: &Ctx, field: &str, values: &[&str]) -> Result<Vec<String>>
         _ => Ok(values.iter().map(|v| v.to_string()).collect()),
     }
 }
+
+/// All values of a facet over public datasets, by the engine (`None` without one).
+pub fn public_facet(cat: &Catalogue, field: &str) -> Result<Option<Vec<(String, u64)>>> {
+    let Some(searcher) = cat.searcher() else {
+        return Ok(None);
+    };
+    let req = SearchRequest {
+        q: String::new(),
+        fq: vec![],
+        sort: vec![],
+        sort_text: DEFAULT_SORT.into(),
+        rows: 0,
+        start: 0,
+        facet_fields: vec![field.to_string()],
+        facet_limit: None,
+        facet_mincount: 1,
+        cursor: None,
+    };
+    let hits = searcher.search(cat, &req, &Visibility::default())?;
+    Ok(hits.facets.into_iter().next().map(|(_, counts)| counts))
+}
+
+/// Public datasets matching a Solr-syntax query, best first, by the engine (`None` without one).
+pub fn public_matches(cat: &Catalogue, q: &str, rows: usize) -> Result<Option<Vec<Value>>> {
+    let Some(searcher) = cat.searcher() else {
+        return Ok(None);
+    };
+    let req = SearchRequest {
+        q: q.to_string(),
+        fq: vec![],
+        sort: parse_sort(DEFAULT_SORT)?,
+        sort_text: DEFAULT_SORT.into(),
+        rows,
+        start: 0,
+        facet_fields: vec![],
+        facet_limit: None,
+        facet_mincount: 1,
+        cursor: None,
+    };
+    Ok(Some(
+        searcher.search(cat, &req, &Visibility::default())?.results,
+    ))
+}
+
+/// Escapes query syntax in user text, so it is matched as words.
+pub fn escape_query(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\+-!():^[]\"{}~*?|&/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

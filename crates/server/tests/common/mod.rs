@@ -266,6 +266,18 @@ fn owned_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The HTTP client of a test server: no redirects followed, a per-request timeout. The
+/// workspace builds reqwest's rustls without a default crypto provider, so install ring's
+/// (a repeat is harmless).
+fn http_client() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server under test
 // ---------------------------------------------------------------------------------------------
@@ -326,11 +338,7 @@ impl TestServer {
         };
         let database_url = pg.as_ref().map(PgSchema::url);
 
-        let client = reqwest::blocking::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
+        let client = http_client();
 
         let mut srv = TestServer {
             backend,
@@ -568,11 +576,7 @@ impl TestServer {
             .tempdir()
             .expect("temp dir");
         std::fs::create_dir_all(dir.path().join("data")).expect("create data dir");
-        let client = reqwest::blocking::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
+        let client = http_client();
         let mut node = TestServer {
             backend: self.backend,
             base_url: String::new(),

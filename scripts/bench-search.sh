@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# scripts/bench-search.sh — package_search at scale (issue: Search).
+#
+# For each size in BENCH_SIZES (default "100000 1000000"): generates that many synthetic datasets
+# (Vietnamese and English titles and notes, 20 organizations, 5 tags, 5 resources each) with
+# `cong generate`, rebuilds the index with `cong reindex` (timed), starts `cong serve` on loopback
+# and drives package_search with wrk (2 threads, 32 connections) for:
+#   (a) a two-word free-text query with organization, tags and res_format facets
+#   (b) an fq filter only
+#   (c) *:* sorted by metadata_modified desc
+# Prints a Markdown report: generate and index time, index size, RSS, req/s, p50, p99.
+# Targets at 1,000,000 datasets on 2 cores: p99 < 50 ms for (a), reindex < 5 min, RSS < 1 GB.
+#
+# Environment: BENCH_SIZES, BENCH_SECONDS (default 15), BENCH_KEEP=1 (keep the data dirs),
+# CONG_BIN (skip the release build). Only loopback traffic.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+SIZES=${BENCH_SIZES:-"100000 1000000"}
+DURATION=${BENCH_SECONDS:-15}
+
+log() { printf 'bench-search: %s\n' "$*" >&2; }
+die() { printf 'bench-search: error: %s\n' "$*" >&2; exit 1; }
+
+command -v wrk >/dev/null 2>&1 || { apt-get install -y wrk >&2 || { apt-get update >&2 && apt-get install -y wrk >&2; }; }
+command -v wrk >/dev/null 2>&1 || die "wrk is required"
+
+if [[ -n ${CONG_BIN:-} ]]; then
+  BIN=$CONG_BIN
+else
+  log "building: cargo build --release -p server"
+  cargo build --release -p server >&2
+  BIN=${CARGO_TARGET_DIR:-target}/release/cong
+fi
+[[ -x $BIN ]] || die "no binary at $BIN"
+
+SERVER_PID=
+WORK=
+cleanup() {
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  [[ -n $WORK && ${BENCH_KEEP:-0} != 1 ]] && rm -rf "$WORK"
+  return 0
+}
+trap cleanup EXIT INT TERM
+
+rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
+
+# wrk --latency output → "req/s p50_ms p99_ms errors"
+parse_wrk() {
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec:/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /Non-2xx or 3xx responses:/ { err += $5 }
+    /Socket errors:/ { err += 1 }
+    END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, err }
+  ' "$1"
+}
+
+urlenc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+
+QA="q=$(urlenc 'du lich')&facet.field=$(urlenc '["organization","tags","res_format"]')&rows=10"
+QB="fq=$(urlenc 'res_format:GeoJSON organization:bench-org-07')&rows=10"
+QC="q=$(urlenc '*:*')&sort=$(urlenc 'metadata_modified desc')&rows=10"
+
+REPORT="| datasets | generate | reindex | index size | query | req/s | p50 ms | p99 ms | errors | RSS after, MiB | peak RSS, MiB |
+|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+for N in $SIZES; do
+  WORK=$(mktemp -d)
+  log "$N datasets: generating"
+  t0=$(date +%s.%N)
+  "$BIN" --data-dir "$WORK" generate --datasets "$N" >&2
+  t1=$(date +%s.%N)
+  log "$N datasets: reindexing"
+  "$BIN" --data-dir "$WORK" reindex >&2
+  t2=$(date +%s.%N)
+  gen=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f s", b - a}')
+  idx=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.0f s", b - a}')
+  size=$(du -sm "$WORK/index" | cut -f1)
+  "$BIN" --data-dir "$WORK" serve --bind 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+  SERVER_PID=$!
+  addr=
+  for _ in $(seq 1 600); do
+    addr=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.out" 2>/dev/null || true)
+    [[ -n $addr ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -5 "$WORK/serve.err")"
+    sleep 0.1
+  done
+  [[ -n $addr ]] || die "server did not start"
+  for label in a b c; do
+    case $label in a) qs=$QA ;; b) qs=$QB ;; c) qs=$QC ;; esac
+    url="$addr/api/3/action/package_search?$qs"
+    curl -sf "$url" >/dev/null || die "query ($label) failed: $url"
+    wrk -t2 -c32 -d2s "$url" >/dev/null
+    wrk -t2 -c32 -d"${DURATION}s" --latency "$url" >"$WORK/wrk-$label.txt"
+    read -r rps p50 p99 errs < <(parse_wrk "$WORK/wrk-$label.txt")
+    REPORT+="
+| $N | $gen | $idx | $size MiB | ($label) | $rps | $p50 | $p99 | $errs | $(mib "$(rss_kib "$SERVER_PID" VmRSS)") | $(mib "$(rss_kib "$SERVER_PID" VmHWM)") |"
+  done
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+  [[ ${BENCH_KEEP:-0} == 1 ]] && log "kept $WORK" || rm -rf "$WORK"
+  WORK=
+done
+
+cat <<EOF2
+## package_search ($(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))
+
+Command: \`BENCH_SIZES="$SIZES" BENCH_SECONDS=$DURATION scripts/bench-search.sh\` (wrk -t2 -c32, loopback, SQLite)
+
+(a) \`$QA\`
+(b) \`$QB\`
+(c) \`$QC\`
+
+$REPORT
+EOF2
