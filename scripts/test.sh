@@ -21,6 +21,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
+bash tests/s3/run.sh
 export CONG_COMPAT_REQUIRE_POSTGRES="${CONG_COMPAT_REQUIRE_POSTGRES:-1}"
 echo "== ckanapi compatibility tests"
 bash tests/compat/run.sh

@@ -6,11 +6,14 @@ the Python API (every call is a POST to /api/action/NAME with a JSON body), and 
 a user sees: the dicts ckanapi returns and the exceptions it raises.
 """
 
+import hashlib
 import json
+import os
 import re
 from datetime import datetime
 
 import pytest
+import requests
 from ckanapi import NotAuthorized, NotFound, ValidationError
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?$")  # CKAN's naive UTC
@@ -226,6 +229,79 @@ def test_resource_create_patch_delete(ckan, dataset):
     assert [res["position"] for res in pkg["resources"]] == [0, 1]
     with pytest.raises(NotFound):
         ckan.action.resource_show(id=first["id"])
+
+
+# --- uploaded files -------------------------------------------------------------------------
+
+
+def download(url, **headers):
+    """GET a download URL the way a browser or curl would (no ckanapi involved)."""
+    response = requests.get(url, headers=headers, timeout=60)
+    assert response.status_code == 200, f"GET {url}: HTTP {response.status_code} {response.text[:200]}"
+    return response
+
+
+def test_ckanapi_upload_then_download_byte_for_byte(ckan, dataset, tmp_path):
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    path = tmp_path / "Báo cáo chất lượng.csv"
+    path.write_bytes(data)
+    with open(path, "rb") as upload:
+        created = ckan.action.resource_create(
+            package_id=dataset["id"], name="Tệp tải lên", description="Tệp gốc", upload=upload
+        )
+    assert created["url_type"] == "upload"
+    assert created["url"].endswith(
+        f"/dataset/{dataset['id']}/resource/{created['id']}/download/bao-cao-chat-luong.csv"
+    ), created["url"]
+    assert created["name"] == "Tệp tải lên"
+    assert created["size"] == len(data)
+    assert created["hash"] == hashlib.sha256(data).hexdigest()
+    assert created["format"] == "CSV"
+    assert TIMESTAMP.match(created["last_modified"])
+    assert [v["version"] for v in created["versions"]] == [1]
+    assert ckan.action.resource_show(id=created["id"]) == created
+    pkg = ckan.action.package_show(id=dataset["id"])
+    assert pkg["resources"][-1] == created
+
+    response = download(created["url"])  # open data: no login
+    assert response.content == data
+    assert response.headers["Content-Length"] == str(len(data))
+    assert response.headers["ETag"] == f'"{created["hash"]}"'
+    assert 'filename="bao-cao-chat-luong.csv"' in response.headers["Content-Disposition"]
+    tail = requests.get(created["url"], headers={"Range": "bytes=-1000"}, timeout=60)
+    assert tail.status_code == 206 and tail.content == data[-1000:]
+
+
+def test_ckanapi_patch_with_a_new_upload_keeps_version_one(ckan, dataset, tmp_path):
+    first = "ma_tinh,ten_tinh\n01,Hà Nội\n79,Hồ Chí Minh\n".encode("utf-8")
+    second = os.urandom(300_000)
+    (tmp_path / "tinh.csv").write_bytes(first)
+    (tmp_path / "tinh-2025.bin").write_bytes(second)
+    with open(tmp_path / "tinh.csv", "rb") as upload:
+        created = ckan.action.resource_create(package_id=dataset["name"], name="Danh mục tỉnh", upload=upload)
+    assert created["mimetype"] == "text/csv"
+    with open(tmp_path / "tinh-2025.bin", "rb") as upload:
+        patched = ckan.action.resource_patch(id=created["id"], upload=upload)
+    assert patched["name"] == "Danh mục tỉnh"  # patch keeps what it was not given
+    assert patched["size"] == len(second)
+    assert patched["hash"] == hashlib.sha256(second).hexdigest()
+    assert patched["url"].endswith("/download/tinh-2025.bin")
+    versions = patched["versions"]
+    assert [(v["version"], v["filename"], v["size"]) for v in versions] == [
+        (1, "tinh.csv", len(first)),
+        (2, "tinh-2025.bin", len(second)),
+    ]
+    assert versions[0]["hash"] == hashlib.sha256(first).hexdigest()
+    assert download(patched["url"]).content == second
+    old = download(patched["url"] + "?version=1")
+    assert old.content == first
+    assert old.headers["Content-Type"].startswith("text/csv")
+    assert download(created["url"] + "?version=2").content == second
+
+    # resource_delete takes every version with it.
+    assert ckan.action.resource_delete(id=created["id"]) is None
+    gone = requests.get(patched["url"] + "?version=1", timeout=60)
+    assert gone.status_code == 404
 
 
 # --- delete and purge -----------------------------------------------------------------------

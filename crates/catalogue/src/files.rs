@@ -61,6 +61,13 @@ pub fn record_version(
     resource_id: &str,
     upload: &Upload,
 ) -> QueryResult<i32> {
+    // Concurrent replacements of one resource's file take turns from here: this no-op UPDATE
+    // holds the resource's row lock until commit in PostgreSQL (SQLite writers are serialised
+    // anyway), so each reads the version the one before it wrote instead of failing on the
+    // primary key. A resource being created has no row yet, and no rival.
+    diesel::update(resources::table.find(resource_id))
+        .set(resources::position.eq(resources::position))
+        .execute(conn)?;
     let last: Option<i32> = resource_files::table
         .filter(resource_files::resource_id.eq(resource_id))
         .select(diesel::dsl::max(resource_files::version))

@@ -32,6 +32,8 @@ const FEED_BATCH: i64 = 2000;
 const REBUILD_BATCH: i64 = 500;
 /// Most values one facet lists (`facet.limit=-1` or a huge limit).
 const MAX_FACET_VALUES: usize = 100_000;
+/// Distinct values each segment reports per facet, at least.
+const FACET_SEGMENT_SIZE: usize = 10_000;
 
 /// What the index remembers in its commit payload.
 #[derive(Serialize, Deserialize)]
@@ -73,7 +75,15 @@ impl Engine {
                     tracing::warn!(dir = %dir.display(), "search index unreadable or outdated: rebuilding it");
                 }
                 clear_dir(dir)?;
-                let index = Index::create_in_dir(dir, fields.schema.clone())?;
+                // Small doc-store blocks: reading one dataset decompresses ~8 KiB, not 16.
+                let settings = tantivy::IndexSettings {
+                    docstore_blocksize: 8192,
+                    ..Default::default()
+                };
+                let index = Index::builder()
+                    .schema(fields.schema.clone())
+                    .settings(settings)
+                    .create_in_dir(dir)?;
                 analyzer::register(&index);
                 let reader = open_reader(&index)?;
                 (index, reader, 0, Opened::Fresh)
@@ -288,6 +298,31 @@ impl Engine {
         })
     }
 
+    /// The stored dict (JSON text) of the public active dataset whose id or name is `key`.
+    pub fn public_json(&self, key: &str) -> Result<Option<String>, Error> {
+        let searcher = self.reader.searcher();
+        let id_or_name = BooleanQuery::new(vec![
+            (Occur::Should, self.filter_term("id", key)?),
+            (Occur::Should, self.filter_term("name", key)?),
+        ]);
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(id_or_name) as Box<dyn Query>),
+            (
+                Occur::Must,
+                self.all_of(&[("state", "active"), ("capacity", "public")])?,
+            ),
+        ]);
+        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*addr)?;
+        Ok(doc
+            .get_first(self.fields.dict)
+            .and_then(|v| v.as_str())
+            .map(str::to_string))
+    }
+
     fn stored_dict(
         &self,
         searcher: &tantivy::Searcher,
@@ -429,10 +464,17 @@ impl Engine {
             let mut all: Vec<(Occur, Box<dyn Query>)> = vec![];
             for ((field, _), value) in sort.0.iter().zip(&values).take(i) {
                 let t = self.cursor_term(field, value)?;
-                all.push((
-                    Occur::Must,
-                    Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-                ));
+                // Equal to the cursor's value. Dates as a range on the fast field: the inverted
+                // index keeps them to the second only, so a term would never equal microseconds.
+                let equal: Box<dyn Query> = if schema::DATE_FIELDS.contains(&field.as_str()) {
+                    Box::new(RangeQuery::new(
+                        std::ops::Bound::Included(t.clone()),
+                        std::ops::Bound::Included(t),
+                    ))
+                } else {
+                    Box::new(TermQuery::new(t, IndexRecordOption::Basic))
+                };
+                all.push((Occur::Must, equal));
             }
             let (field, desc) = &sort.0[i];
             let t = self.cursor_term(field, &values[i])?;
@@ -481,9 +523,17 @@ impl Engine {
                 .facet_limit
                 .unwrap_or(MAX_FACET_VALUES)
                 .clamp(1, MAX_FACET_VALUES);
+            // Each segment reports its top `segment_size` values before they are merged: keep
+            // that well above any real catalogue's distinct values, so counts are exact.
+            let segment_size = (size * 10).clamp(FACET_SEGMENT_SIZE, MAX_FACET_VALUES);
             aggs.insert(
                 field.clone(),
-                serde_json::json!({"terms": {"field": f, "size": size, "min_doc_count": req.facet_mincount.max(1)}}),
+                serde_json::json!({"terms": {
+                    "field": f,
+                    "size": size,
+                    "segment_size": segment_size,
+                    "min_doc_count": req.facet_mincount.max(1)
+                }}),
             );
         }
         serde_json::from_value(serde_json::Value::Object(aggs))
@@ -522,12 +572,14 @@ impl SortKeys {
         (computer, if *desc { Order::Desc } else { Order::Asc })
     }
 
-    fn computer(&self) -> (Key, Key, Key, Key) {
-        (self.key(0), self.key(1), self.key(2), self.key(3))
+    /// Nested pairs, not a 4-tuple: tantivy 0.27's 4-tuple sort key ignores the keys' orders
+    /// (`name asc` came back descending, and paging repeated datasets); pairs honour them.
+    fn computer(&self) -> (Key, (Key, (Key, Key))) {
+        (self.key(0), (self.key(1), (self.key(2), self.key(3))))
     }
 }
 
-type SortValue = (OwnedValue, OwnedValue, OwnedValue, OwnedValue);
+type SortValue = (OwnedValue, (OwnedValue, (OwnedValue, OwnedValue)));
 
 fn owned_to_json(v: &OwnedValue) -> serde_json::Value {
     match v {
@@ -544,9 +596,9 @@ fn encode_cursor(k: &SortValue) -> String {
     use base64::Engine as _;
     let values = serde_json::json!([
         owned_to_json(&k.0),
-        owned_to_json(&k.1),
-        owned_to_json(&k.2),
-        owned_to_json(&k.3)
+        owned_to_json(&k.1 .0),
+        owned_to_json(&k.1 .1 .0),
+        owned_to_json(&k.1 .1 .1)
     ]);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(values.to_string())
 }
@@ -641,5 +693,14 @@ impl Searcher for Engine {
         // indexed before the search runs.
         self.sync(cat)?;
         Ok(Engine::search(self, req, vis)?)
+    }
+
+    fn public_dataset_json(
+        &self,
+        cat: &Catalogue,
+        id_or_name: &str,
+    ) -> catalogue::Result<Option<String>> {
+        self.sync(cat)?;
+        Ok(self.public_json(id_or_name)?)
     }
 }

@@ -102,16 +102,34 @@ async fn download(
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok());
-    if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
+    // If-None-Match compares weakly: a proxy that compressed the file sends back W/"…".
+    let matches = |t: &str| {
+        let t = t.trim();
+        t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+    };
+    if if_none_match.is_some_and(|v| v.split(',').any(matches)) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish();
     }
     let size = d.version.size.max(0) as u64;
+    let last_modified = http_date(&d.version.created);
+    // If-Range: a client resuming a download of a file that has since been replaced gets the
+    // whole new file, not a piece of it to splice onto the old one.
+    let if_range = req
+        .headers()
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
     let range_header = req
         .headers()
         .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| match if_range {
+            None => true,
+            Some(v) if v.starts_with('"') => v == etag,
+            Some(date) => last_modified.as_deref() == Some(date),
+        });
     let range = match parse_range(range_header, size) {
         Ok(r) => r,
         Err(()) => {
@@ -134,7 +152,7 @@ async fn download(
     if let Ok(v) = HeaderValue::from_str(&d.version.mimetype) {
         resp.insert_header((header::CONTENT_TYPE, v));
     }
-    if let Some(lm) = http_date(&d.version.created) {
+    if let Some(lm) = last_modified {
         resp.insert_header((header::LAST_MODIFIED, lm));
     }
     if let Some(r) = &range {

@@ -13,6 +13,9 @@ use catalogue::Catalogue;
 use std::net::TcpListener;
 use std::sync::Arc;
 
+/// See `build`: with 2 workers, 12 threads share the 8 SQLite (16 PostgreSQL) connections.
+const BLOCKING_THREADS_PER_WORKER: usize = 6;
+
 pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     pub storage: files::Storage,
@@ -55,6 +58,9 @@ pub fn build(
             .configure(pages::routes)
             .default_service(web::to(api::api_not_found))
     })
+    // Blocking work (database, index) runs on a few threads per worker: enough to keep the
+    // database pool busy, few enough that each thread's stack and allocator cache stay cheap.
+    .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
     .listen(listener)?
     .run();
     Ok(server)

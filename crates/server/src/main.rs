@@ -10,6 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// mimalloc: fewer cycles per request than glibc's allocator under many small JSON
+/// allocations, and freed memory goes back to the system (RSS stays near the working set).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cong",
@@ -358,7 +363,7 @@ async fn check_files(
 }
 
 /// Indexing memory for the server (kept small: it is resident) and for `cong reindex`.
-const SERVE_WRITER_MB: usize = 48;
+const SERVE_WRITER_MB: usize = 16;
 const REINDEX_WRITER_MB: usize = 256;
 /// How often a server looks for other nodes' writes in the shared change feed.
 const FEED_POLL: std::time::Duration = std::time::Duration::from_millis(1000);

@@ -1413,26 +1413,45 @@ both_backends!(
             json!({"name": "rieng-da-nang", "title": "Đà Nẵng mật", "owner_org": "so-a", "private": true}),
         );
 
-        // searched without diacritics: the title matches; names match first (T#041)
-        let r = srv.ok(srv.get("package_autocomplete", &[("q", "da nang")], None));
+        // searched by words of the name or the title (CKAN's name_ngram and title_ngram), without
+        // diacritics; each item says which one matched (T#041)
+        let found = |q: &str, token: Option<&str>| -> Vec<(String, String)> {
+            let r = srv.ok(srv.get("package_autocomplete", &[("q", q)], token));
+            let mut v: Vec<(String, String)> = r
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| (s(&x["name"]).to_string(), s(&x["match_field"]).to_string()))
+                .collect();
+            v.sort();
+            v
+        };
+        let pair = |n: &str, f: &str| (n.to_string(), f.to_string());
+        let want = [
+            pair("bao-cao-da-nang", "name"),
+            pair("so-lieu-2025", "title"),
+        ];
+        assert_eq!(found("nang", None), want, "q=nang");
+        assert_eq!(found("da nang", None), want, "q=da nang");
+        assert_eq!(found("Đà Nẵng", None), want, "q=Đà Nẵng");
         assert_eq!(
-            r,
-            json!([{"name": "so-lieu-2025", "title": "Dữ liệu Đà Nẵng", "match_field": "title", "match_displayed": "Dữ liệu Đà Nẵng (so-lieu-2025)"}]),
-            "package_autocomplete q=da nang"
+            found("bao", None),
+            [pair("bao-cao-da-nang", "name")],
+            "q=bao"
         );
-        assert_eq!(
-            srv.ok(srv.get("package_autocomplete", &[("q", "Đà Nẵng")], None)),
-            r,
-            "with diacritics"
+        let r = srv.ok(srv.get("package_autocomplete", &[("q", "Đà Nẵng")], None));
+        let items: Vec<Value> = r.as_array().cloned().unwrap_or_default();
+        assert!(
+            items.contains(&json!({"name": "so-lieu-2025", "title": "Dữ liệu Đà Nẵng", "match_field": "title", "match_displayed": "Dữ liệu Đà Nẵng (so-lieu-2025)"})),
+            "a title match: {r:#}"
         );
-        let r = srv.ok(srv.get("package_autocomplete", &[("q", "nang")], None));
-        assert_eq!(
-            pluck(&r, "name"),
-            ["bao-cao-da-nang", "so-lieu-2025"],
-            "name matches come first; private datasets never"
+        assert!(
+            items.contains(&json!({"name": "bao-cao-da-nang", "title": "Báo cáo", "match_field": "name", "match_displayed": "bao-cao-da-nang"})),
+            "a name match: {r:#}"
         );
-        assert_eq!(r[0]["match_field"], "name");
-        assert_eq!(r[0]["match_displayed"], "bao-cao-da-nang");
+        // private datasets only for those who may read them (CKAN searches with the caller's
+        // permission labels)
+        assert!(found("nang", srv.admin()).contains(&pair("rieng-da-nang", "name")));
         assert_eq!(
             srv.ok(srv.get(
                 "package_autocomplete",
@@ -3267,6 +3286,20 @@ both_backends!(package_search_sqlite, package_search_postgres, |srv| {
     assert_eq!(page("0"), ["truong-hoc", "thu-chi"]);
     assert_eq!(page("2"), ["ngan-sach"]);
     assert_eq!(page("3"), Vec::<String>::new());
+    let sorted_by = |sort: &str| {
+        pluck(
+            &srv.ok(srv.get("package_search", &[("sort", sort)], None))["results"],
+            "name",
+        )
+    };
+    assert_eq!(
+        sorted_by("name asc"),
+        ["ngan-sach", "thu-chi", "truong-hoc"]
+    );
+    assert_eq!(
+        sorted_by("name desc"),
+        ["truong-hoc", "thu-chi", "ngan-sach"]
+    );
     let r = srv.ok(srv.get("package_search", &[("rows", "1")], None));
     assert_eq!(
         (r["count"].clone(), r["results"].as_array().map(Vec::len)),

@@ -640,7 +640,7 @@ both_backends!(
         assert_eq!(all["count"], json!(public.len()));
         assert_eq!(
             all["results"].as_array().map(Vec::len),
-            Some(10),
+            Some(public.len().min(10)),
             "rows defaults to 10"
         );
         assert_eq!(all["sort"], "score desc, metadata_modified desc");
@@ -1415,7 +1415,6 @@ both_backends!(invalid_queries_sqlite, invalid_queries_postgres, |srv| {
         ("start", "-1"),
         ("rows", "-5"),
         ("facet.limit", "lots"),
-        ("facet.field", "not json"),
     ] {
         failure(
             srv.get("package_search", &[(k, v)], None),
@@ -1692,9 +1691,11 @@ both_backends!(
                 other => panic!("no NFD spelling of {other}"),
             };
             assert_ne!(decomposed, t);
-            assert_eq!(
-                decomposed.chars().filter(|c| !c.is_ascii()).count() > 0,
-                true
+            assert!(
+                decomposed
+                    .chars()
+                    .any(|c| ('\u{300}'..='\u{36f}').contains(&c)),
+                "combining marks"
             );
             decomposed.to_string()
         };
@@ -2009,7 +2010,22 @@ both_backends!(
         ]);
         srv.start_again();
         let listed = package_list(srv);
-        assert_eq!(listed.len(), GENERATED);
+        // `cong generate` makes every 50th dataset private
+        let public = listed.len();
+        assert_eq!(public, GENERATED - GENERATED.div_ceil(50));
+        assert_eq!(
+            search(srv, &[], None)["results"].as_array().map(Vec::len),
+            Some(10),
+            "rows defaults to 10"
+        );
+        assert_eq!(
+            search(
+                srv,
+                &[("include_private", "true"), ("rows", "0")],
+                srv.admin()
+            )["count"],
+            json!(GENERATED)
+        );
 
         // rows: capped silently at 1000 (T#031); rows=0 counts only
         let capped = search(srv, &[("rows", "5000"), ("fl", "name")], None);
@@ -2018,7 +2034,7 @@ both_backends!(
                 capped["count"].clone(),
                 capped["results"].as_array().map(Vec::len)
             ),
-            (json!(GENERATED), Some(1000))
+            (json!(public), Some(1000))
         );
         assert_eq!(
             search(srv, &[("rows", "1000"), ("fl", "name")], None)["results"]
@@ -2029,7 +2045,7 @@ both_backends!(
         let zero = search(srv, &[("rows", "0")], None);
         assert_eq!(
             (zero["count"].clone(), zero["results"].clone()),
-            (json!(GENERATED), json!([]))
+            (json!(public), json!([]))
         );
 
         // full walks: no duplicates, no gaps, the same set as package_list
@@ -2049,10 +2065,10 @@ both_backends!(
             &listed,
             "cursor walk, default sort, rows=1000",
         );
-        let some = found_as(srv, &[("q", "statistics")], None);
-        assert!(!some.is_empty() && some.len() < GENERATED);
+        let some = found_as(srv, &[("q", "title:statistics")], None);
+        assert!(!some.is_empty() && some.len() < public);
         assert_walk(
-            &walk_with_cursor(srv, &[("q", "statistics"), ("fl", "name")], 7, None),
+            &walk_with_cursor(srv, &[("q", "title:statistics"), ("fl", "name")], 7, None),
             &some,
             "cursor walk of a query",
         );
@@ -2112,10 +2128,14 @@ both_backends!(
         let (pages, ids) = harvest(&full_urls);
         assert_eq!(
             pages.len(),
-            GENERATED / 100 + 2,
+            public / 100 + 2,
             "11 pages with datasets, then an empty one"
         );
-        assert_eq!(ids.len(), GENERATED, "the full run imports every dataset");
+        assert_eq!(
+            ids.len(),
+            public,
+            "the full run imports every public dataset"
+        );
         // the results are whole package_show dicts (the harvester imports them as they are)
         let page0 = srv
             .request("GET", full_run[0], &[], None, None)
@@ -2167,7 +2187,7 @@ both_backends!(
         let before = search(
             srv,
             &[
-                ("q", "statistics"),
+                ("q", "title:statistics"),
                 ("rows", "20"),
                 ("sort", "name asc"),
                 ("facet.field", FACET_FIELDS_JSON),
@@ -2191,7 +2211,7 @@ both_backends!(
             search(
                 srv,
                 &[
-                    ("q", "statistics"),
+                    ("q", "title:statistics"),
                     ("rows", "20"),
                     ("sort", "name asc"),
                     ("facet.field", FACET_FIELDS_JSON)
@@ -2214,10 +2234,7 @@ both_backends!(
         std::fs::remove_dir_all(srv.data_dir().join("index")).expect("remove index");
         srv.cli_ok(&["reindex"]);
         srv.start_again();
-        assert_eq!(
-            search(srv, &[("rows", "0")], None)["count"],
-            json!(GENERATED)
-        );
+        assert_eq!(search(srv, &[("rows", "0")], None)["count"], json!(public));
     }
 );
 
@@ -2313,7 +2330,10 @@ both_backends!(
                 "{what}: text search"
             );
             // and the index keeps following writes
-            let name = format!("sau-{}", what.replace(' ', "-"));
+            let name: String = format!("sau-{what}")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
             create(
                 srv,
                 json!({"name": name, "title": "Ghi sau khi sửa chỉ mục", "owner_org": "so-a"}),

@@ -18,6 +18,27 @@ use crate::validate::fold_diacritics;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 
+fn show_key(p: &Params) -> Result<String> {
+    let id = params::text(p, "id")?
+        .filter(|s| !s.is_empty())
+        .or(params::text(p, "name_or_id")?);
+    id.map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| FieldErrors::single("name_or_id", "Missing value"))
+}
+
+/// package_show's fast path: a public active dataset's stored dict, as JSON text, straight
+/// from the search engine; `None` sends the request down the ordinary path.
+pub fn package_show_json(ctx: &Ctx, p: &Params) -> Result<Option<String>> {
+    let Some(searcher) = ctx.cat.searcher() else {
+        return Ok(None);
+    };
+    let Ok(key) = show_key(p) else {
+        return Ok(None);
+    };
+    searcher.public_dataset_json(ctx.cat, &key)
+}
+
 pub fn package_show(ctx: &Ctx, p: Params) -> Result<Value> {
     let id = params::text(&p, "id")?
         .filter(|s| !s.is_empty())
@@ -418,14 +439,48 @@ pub fn package_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
     to_value(&by_name)
 }
 
-/// package_autocomplete through the search engine: names starting with the text, then titles
-/// containing its words (the last one as a prefix); `None` when no engine is installed.
+/// Active datasets the caller may read whose name contains `slug` (CKAN matches n-grams of the
+/// name, so text inside a name counts), by name.
+fn readable_names_containing(ctx: &Ctx, slug: &str, limit: usize) -> Result<Vec<(String, String)>> {
+    if slug.is_empty() {
+        return Ok(vec![]);
+    }
+    ctx.cat.db.read(|c| {
+        // A slug holds only a-z, 0-9 and `-`: nothing LIKE would read as a wildcard.
+        let mut q = packages::table
+            .filter(packages::state.eq("active"))
+            .filter(packages::type_.eq("dataset"))
+            .filter(packages::name.like(format!("%{slug}%")))
+            .into_boxed();
+        if !ctx.actor.is_sysadmin() {
+            let orgs = authz::organizations_with_role(c, ctx.actor, Role::Member)?;
+            q = q.filter(
+                packages::private
+                    .eq(false)
+                    .or(packages::owner_org.eq_any(orgs)),
+            );
+        }
+        let rows: Vec<(String, Option<String>)> = q
+            .select((packages::name, packages::title))
+            .order(packages::name.asc())
+            .limit(limit as i64)
+            .load(c)?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, t)| (n, t.unwrap_or_default()))
+            .collect())
+    })
+}
+
+/// package_autocomplete through the search engine: names containing the text, then titles
+/// containing its words (the last one as a prefix), among the datasets the caller may read;
+/// `None` when no engine is installed.
 fn autocomplete_by_engine(
     ctx: &Ctx,
     q: &str,
     limit: usize,
 ) -> Result<Option<Vec<AutocompletePackage>>> {
-    use super::search::{escape_query, public_matches};
+    use super::search::{escape_query, readable_matches};
     let words: Vec<String> = q.split_whitespace().map(escape_query).collect();
     let Some((last, rest)) = words.split_last() else {
         return Ok(Some(vec![]));
@@ -437,15 +492,27 @@ fn autocomplete_by_engine(
     if !slug.is_empty() {
         query = format!("name:{}* OR {query}", escape_query(&slug));
     }
-    let Some(results) = public_matches(ctx.cat, &query, limit * 3)? else {
+    let Some(results) = readable_matches(ctx, &query, limit * 3)? else {
         return Ok(None);
     };
     let needle = fold_diacritics(q).to_lowercase();
     let mut by_name = vec![];
-    let mut by_title = vec![];
-    for r in results {
-        let name = r["name"].as_str().unwrap_or_default().to_string();
-        let title = r["title"].as_str().unwrap_or_default().to_string();
+    let mut by_title: Vec<AutocompletePackage> = vec![];
+    let found = results.into_iter().map(|r| {
+        let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+        (text("name"), text("title"))
+    });
+    for (name, title) in readable_names_containing(ctx, &slug, limit)?
+        .into_iter()
+        .chain(found)
+    {
+        if by_name
+            .iter()
+            .chain(&by_title)
+            .any(|p: &AutocompletePackage| p.name == name)
+        {
+            continue;
+        }
         if !slug.is_empty() && name.contains(&slug) || name.contains(&needle) {
             by_name.push(AutocompletePackage {
                 match_field: "name".into(),

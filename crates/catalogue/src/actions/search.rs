@@ -180,6 +180,11 @@ pub struct SearchHits {
 /// A search engine over the catalogue's datasets.
 pub trait Searcher: Send + Sync {
     fn search(&self, cat: &Catalogue, req: &SearchRequest, vis: &Visibility) -> Result<SearchHits>;
+
+    /// The package_show dict, as JSON text, of the *public active* dataset with this id or
+    /// name (`None` when there is none: private, draft, deleted, purged or unknown). The engine
+    /// stores every dataset's dict, so the commonest read needs no SQL beyond the feed check.
+    fn public_dataset_json(&self, cat: &Catalogue, id_or_name: &str) -> Result<Option<String>>;
 }
 
 pub fn parse_sort(sort: &str) -> Result<Vec<(String, bool)>> {
@@ -217,6 +222,15 @@ pub fn parse_request(p: &Params, rows_max: usize) -> Result<SearchRequest> {
     let rows = (params::natural(p, "rows", Some(10))?.unwrap_or(10) as usize).min(rows_max);
     let start = params::natural(p, "start", Some(0))?.unwrap_or(0) as usize;
     let facet_on = params::boolean(p, "facet", true)?;
+    // facet.field must be a JSON list (CKAN answers 409 otherwise).
+    if let Some(Value::String(s)) = p.get("facet.field") {
+        if serde_json::from_str::<Vec<Value>>(s).is_err() {
+            return Err(crate::FieldErrors::single(
+                "facet.field",
+                "Could not parse as valid JSON",
+            ));
+        }
+    }
     let facet_fields: Vec<String> = if facet_on {
         params::list(p, "facet.field")?
             .unwrap_or_default()
@@ -414,8 +428,10 @@ pub fn public_facet(cat: &Catalogue, field: &str) -> Result<Option<Vec<(String, 
     Ok(hits.facets.into_iter().next().map(|(_, counts)| counts))
 }
 
-/// Public datasets matching a Solr-syntax query, best first, by the engine (`None` without one).
-pub fn public_matches(cat: &Catalogue, q: &str, rows: usize) -> Result<Option<Vec<Value>>> {
+/// Datasets the caller may read matching a Solr-syntax query, best first, by the engine
+/// (`None` without one).
+pub fn readable_matches(ctx: &Ctx, q: &str, rows: usize) -> Result<Option<Vec<Value>>> {
+    let cat = ctx.cat;
     let Some(searcher) = cat.searcher() else {
         return Ok(None);
     };
@@ -431,9 +447,12 @@ pub fn public_matches(cat: &Catalogue, q: &str, rows: usize) -> Result<Option<Ve
         facet_mincount: 1,
         cursor: None,
     };
-    Ok(Some(
-        searcher.search(cat, &req, &Visibility::default())?.results,
-    ))
+    // What the caller may read: CKAN's package_autocomplete searches with the caller's
+    // permission labels, so members see their organizations' private datasets.
+    let mut p = Params::new();
+    p.insert("include_private".into(), Value::Bool(true));
+    let vis = visibility(ctx, &p)?;
+    Ok(Some(searcher.search(cat, &req, &vis)?.results))
 }
 
 /// Escapes query syntax in user text, so it is matched as words.

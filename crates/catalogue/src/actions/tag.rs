@@ -10,7 +10,23 @@ use crate::validate::fold_diacritics;
 use diesel::prelude::*;
 use serde_json::Value;
 
+/// (id, name) of the tags on public active datasets, by name. The search engine knows them
+/// from its tags facet; without it, the database is scanned.
 fn public_tags(ctx: &Ctx) -> Result<Vec<(String, String)>> {
+    if let Some(counts) = super::search::public_facet(ctx.cat, "tags")? {
+        let names: Vec<String> = counts.into_iter().map(|(n, _)| n).collect();
+        let mut rows: Vec<(String, String)> = vec![];
+        for chunk in names.chunks(500) {
+            rows.extend(ctx.cat.db.read(|c| {
+                tags::table
+                    .filter(tags::name.eq_any(chunk))
+                    .select((tags::id, tags::name))
+                    .load::<(String, String)>(c)
+            })?);
+        }
+        rows.sort_by(|a, b| a.1.cmp(&b.1));
+        return Ok(rows);
+    }
     let mut rows: Vec<(String, String)> = ctx.cat.db.read(|c| {
         package_tags::table
             .inner_join(tags::table)

@@ -30,6 +30,18 @@ pub fn success(
     jsonp(body.to_string(), callback)
 }
 
+/// The success envelope around a result that is already JSON text.
+pub fn success_raw(site_url: &str, action: &str, result_json: &str) -> HttpResponse {
+    let help = serde_json::to_string(&help_url(site_url, action)).unwrap_or_else(|_| "\"\"".into());
+    let mut body = String::with_capacity(result_json.len() + help.len() + 48);
+    body.push_str("{\"help\": ");
+    body.push_str(&help);
+    body.push_str(", \"success\": true, \"result\": ");
+    body.push_str(result_json);
+    body.push('}');
+    HttpResponse::Ok().content_type(JSON).body(body)
+}
+
 pub fn failure(site_url: &str, action: &str, err: &ApiError) -> HttpResponse {
     let r = err.render();
     let body = match r.body {

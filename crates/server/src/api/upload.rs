@@ -31,13 +31,18 @@ pub async fn read(
                 ApiError::BadRequest(format!("JSON Error: malformed multipart body: {e}"))
             })?;
             let name = field.name().unwrap_or_default().to_string();
-            let filename = field
-                .content_disposition()
-                .and_then(|cd| cd.get_filename())
-                .map(str::to_string);
+            // RFC 5987's `filename*=UTF-8''…` (sent by some clients instead of, or beside,
+            // `filename`) names a file part as well.
+            let filename = field.content_disposition().and_then(|cd| {
+                cd.get_filename_ext()
+                    .map(|ext| String::from_utf8_lossy(&ext.value).into_owned())
+                    .or_else(|| cd.get_filename().map(str::to_string))
+            });
             if let Some(filename) = filename.filter(|_| name == "upload") {
-                if !accept_file || pending.is_some() {
-                    // Not an upload action (or a second file): read and drop it.
+                // As in CKAN, a file part without a file name (a form whose file input was
+                // left empty) is no upload.
+                if !accept_file || pending.is_some() || filename.is_empty() {
+                    // Not an upload action, a second file, or no file: read and drop it.
                     while let Some(chunk) = field.next().await {
                         chunk.map_err(|e| {
                             ApiError::BadRequest(format!(

@@ -69,6 +69,7 @@ impl std::fmt::Display for Backend {
 ///     srv.restart();
 /// });
 /// ```
+#[allow(unused_macros)] // test binaries that run on one backend only
 macro_rules! both_backends {
     ($sqlite:ident, $postgres:ident, |mut $srv:ident| $body:block) => {
         #[test]
@@ -221,9 +222,16 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// Every response header.
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Reply {
+    /// A response header as text (None when absent or not visible ASCII).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -290,6 +298,8 @@ pub struct TestServer {
     pub admin_token: String,
     pub admin_id: String,
     database_url: Option<String>,
+    /// `--config` for every `cong` command (a cong.toml in the temp dir), when given.
+    config: Option<PathBuf>,
     child: Option<Child>,
     stdout_log: Arc<Mutex<String>>,
     stderr_log: Arc<Mutex<String>>,
@@ -315,12 +325,31 @@ impl TestServer {
         Self::start_inner(backend, skip_postgres_requested())
     }
 
+    /// Like [`start_or_skip`], with `toml` written to `cong.toml` in the server's temp dir and
+    /// passed as `--config` to every `cong` command (migrate, user, token, serve, files …).
+    pub fn start_with_config(backend: Backend, toml: &str) -> Option<TestServer> {
+        Self::start_configured(backend, skip_postgres_requested(), Some(toml))
+    }
+
     fn start_inner(backend: Backend, may_skip: bool) -> Option<TestServer> {
+        Self::start_configured(backend, may_skip, None)
+    }
+
+    fn start_configured(
+        backend: Backend,
+        may_skip: bool,
+        toml: Option<&str>,
+    ) -> Option<TestServer> {
         let dir = tempfile::Builder::new()
             .prefix("cong-test-")
             .tempdir()
             .expect("temp dir");
         std::fs::create_dir_all(dir.path().join("data")).expect("create data dir");
+        let config = toml.map(|t| {
+            let path = dir.path().join("cong.toml");
+            std::fs::write(&path, t).expect("write cong.toml");
+            path
+        });
 
         let pg = match backend {
             Backend::Sqlite => None,
@@ -346,6 +375,7 @@ impl TestServer {
             admin_token: String::new(),
             admin_id: String::new(),
             database_url,
+            config,
             child: None,
             stdout_log: Arc::new(Mutex::new(String::new())),
             stderr_log: Arc::new(Mutex::new(String::new())),
@@ -391,6 +421,10 @@ impl TestServer {
         if let Some(url) = &self.database_url {
             args.push("--database-url".to_string());
             args.push(url.clone());
+        }
+        if let Some(config) = &self.config {
+            args.push("--config".to_string());
+            args.push(config.display().to_string());
         }
         args
     }
@@ -583,6 +617,7 @@ impl TestServer {
             admin_token: self.admin_token.clone(),
             admin_id: self.admin_id.clone(),
             database_url: self.database_url.clone(),
+            config: self.config.clone(),
             child: None,
             stdout_log: Arc::new(Mutex::new(String::new())),
             stderr_log: Arc::new(Mutex::new(String::new())),
@@ -639,10 +674,26 @@ impl TestServer {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&urlencode(query));
         }
+        self.request_url(method, &url, &[], body, token)
+    }
+
+    /// Like [`request`], to an absolute URL (e.g. a resource's download `url`), with extra
+    /// request headers (`Range`, `If-None-Match`, …).
+    pub fn request_url(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<(Vec<u8>, &str)>,
+        token: Option<&str>,
+    ) -> Result<Reply, String> {
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-        let mut req = self.client.request(method, &url);
+        let mut req = self.client.request(method, url);
         if let Some(t) = token {
             req = req.header("Authorization", t);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         if let Some((bytes, content_type)) = body {
             req = req.header("Content-Type", content_type).body(bytes);
@@ -651,6 +702,7 @@ impl TestServer {
             .send()
             .map_err(|e| format!("request failed: {url}: {e}"))?;
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let content_type = resp
             .headers()
             .get("content-type")
@@ -665,6 +717,7 @@ impl TestServer {
             status,
             content_type,
             body,
+            headers,
         })
     }
 

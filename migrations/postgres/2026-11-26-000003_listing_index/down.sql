@@ -1,0 +1,2 @@
+DROP INDEX packages_recent;
+DROP INDEX packages_listing;
