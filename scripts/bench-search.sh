@@ -62,7 +62,7 @@ parse_wrk() {
 urlenc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 
 QA="q=$(urlenc 'du lich')&facet.field=$(urlenc '["organization","tags","res_format"]')&rows=10"
-QB="fq=$(urlenc 'res_format:GeoJSON organization:bench-org-07')&rows=10"
+QB="fq=$(urlenc "res_format:GeoJSON organization:ha-noi")&rows=10"
 QC="q=$(urlenc '*:*')&sort=$(urlenc 'metadata_modified desc')&rows=10"
 
 REPORT="| datasets | generate | reindex | index size | query | req/s | p50 ms | p99 ms | errors | RSS after, MiB | peak RSS, MiB |

@@ -110,7 +110,8 @@ pub fn load_demo(cat: &Catalogue) -> Result<DemoReport> {
     Ok(report)
 }
 
-const WORDS_VI: [&str; 24] = [
+/// Topics of synthetic datasets: what agencies publish, in Vietnamese.
+const TOPICS_VI: [&str; 80] = [
     "dân số",
     "trường học",
     "bệnh viện",
@@ -134,9 +135,66 @@ const WORDS_VI: [&str; 24] = [
     "giáo dục",
     "khí tượng",
     "thủy văn",
-    "bảo hiểm",
+    "bảo hiểm xã hội",
+    "hộ nghèo",
+    "tai nạn giao thông",
+    "xuất khẩu",
+    "nhập khẩu",
+    "giá tiêu dùng",
+    "thu ngân sách",
+    "chi ngân sách",
+    "nợ công",
+    "trái phiếu",
+    "dịch vụ công",
+    "thủ tục hành chính",
+    "cấp phép xây dựng",
+    "quy hoạch",
+    "khu công nghiệp",
+    "cảng biển",
+    "sân bay",
+    "đường sắt",
+    "xe buýt",
+    "chợ",
+    "siêu thị",
+    "thương mại điện tử",
+    "bưu chính",
+    "viễn thông",
+    "internet",
+    "chuyển đổi số",
+    "an toàn thông tin",
+    "khoa học",
+    "sáng chế",
+    "thư viện",
+    "bảo tàng",
+    "di tích",
+    "lễ hội",
+    "thể thao",
+    "trẻ em",
+    "người cao tuổi",
+    "người khuyết tật",
+    "bình đẳng giới",
+    "dân tộc thiểu số",
+    "tôn giáo",
+    "tư pháp",
+    "hộ tịch",
+    "công chứng",
+    "khiếu nại",
+    "thanh tra",
+    "phòng cháy chữa cháy",
+    "thiên tai",
+    "lũ lụt",
+    "hạn hán",
+    "xâm nhập mặn",
+    "rác thải",
+    "nước thải",
+    "tiếng ồn",
+    "cây xanh",
+    "công viên",
+    "nhà ở xã hội",
+    "giá đất",
 ];
-const WORDS_EN: [&str; 12] = [
+/// Topics in English, for the datasets published in English.
+const TOPICS_EN: [&str; 30] = [
     "population",
     "schools",
     "hospitals",
@@ -146,9 +204,27 @@ const WORDS_EN: [&str; 12] = [
     "tourism",
     "businesses",
     "air quality",
-    "water",
+    "water supply",
     "electricity",
     "employment",
+    "fisheries",
+    "forests",
+    "land use",
+    "housing",
+    "exports",
+    "imports",
+    "prices",
+    "public services",
+    "ports",
+    "airports",
+    "railways",
+    "buses",
+    "libraries",
+    "museums",
+    "sports",
+    "floods",
+    "droughts",
+    "waste",
 ];
 const FORMATS: [&str; 6] = ["CSV", "XLSX", "JSON", "GeoJSON", "PDF", "XML"];
 
@@ -169,24 +245,26 @@ pub fn generate(
     };
     use diesel::prelude::*;
 
-    let mut org_ids = vec![];
-    for i in 0..20 {
-        let name = format!("bench-org-{i:02}");
-        let org = match cat.db.read(|c| load::find_group(c, &name, Some(true)))? {
+    // The ministries and provinces of the demo are the publishers (56 organizations).
+    let orgs: Vec<Org> = serde_json::from_str(ORGANIZATIONS_JSON)
+        .map_err(|e| Error::Internal(format!("demo organizations: {e}")))?;
+    let mut publishers: Vec<(String, String)> = vec![];
+    for o in &orgs {
+        let id = match cat.db.read(|c| load::find_group(c, &o.name, Some(true)))? {
             Some(g) => g.id,
             None => {
                 let created = run(
                     cat,
                     "organization_create",
-                    json!({"name": name, "title": format!("Sở dữ liệu số {i}")}),
+                    json!({"name": o.name, "title": o.title}),
                 )?;
                 created["id"].as_str().unwrap_or_default().to_string()
             }
         };
-        org_ids.push(org);
+        publishers.push((id, o.title.clone()));
     }
     let mut tag_ids = vec![];
-    for word in WORDS_VI {
+    for word in TOPICS_VI.iter().chain(TOPICS_EN.iter()) {
         let id = cat.db.write(|c| {
             let found: Option<String> = tags_table::table
                 .filter(tags_table::name.eq(word))
@@ -224,14 +302,21 @@ pub fn generate(
         let mut res_rows = vec![];
         let mut links = vec![];
         for i in start..end {
-            let a = WORDS_VI[i % WORDS_VI.len()];
-            let b = WORDS_VI[(i / 7 + 3) % WORDS_VI.len()];
-            let e = WORDS_EN[i % WORDS_EN.len()];
+            // A cheap deterministic mix, so topics, places and years vary independently.
+            let r = (i as u64)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(29);
+            let pick = |k: u32, n: usize| ((r >> (k * 8)) as usize) % n;
+            let a = TOPICS_VI[pick(0, TOPICS_VI.len())];
+            let b = TOPICS_VI[pick(1, TOPICS_VI.len())];
+            let e = TOPICS_EN[pick(2, TOPICS_EN.len())];
+            let (owner, place) = &publishers[i % publishers.len()];
+            let year = 2000 + pick(3, 26);
             let id = crate::new_id();
             let title = if i % 3 == 0 {
-                format!("{e} statistics {i}")
+                format!("{e} statistics {year} ({i})")
             } else {
-                format!("Dữ liệu {a} và {b} năm {}", 2000 + i % 26)
+                format!("Dữ liệu {a} và {b} – {place}, năm {year}")
             };
             pkgs.push(PackageRow {
                 id: id.clone(),
@@ -240,21 +325,21 @@ pub fn generate(
                 type_: "dataset".into(),
                 state: "active".into(),
                 private: i % 50 == 0,
-                owner_org: Some(org_ids[i % org_ids.len()].clone()),
+                owner_org: Some(owner.clone()),
                 author: Some("Phòng Thống kê".into()),
                 author_email: Some("thongke@example.gov.vn".into()),
                 maintainer: None,
                 maintainer_email: None,
                 license_id: Some(if i % 2 == 0 { "vn-open-data" } else { "cc-by" }.into()),
                 notes: Some(format!(
-                    "Số liệu {a} của tỉnh, cập nhật hằng năm. Statistics about {e}."
+                    "Số liệu về {a}, {b} do {place} công bố, cập nhật hằng năm. Statistics about {e}."
                 )),
                 url: None,
                 version: None,
                 creator_user_id: None,
                 metadata_created: now,
                 metadata_modified: now,
-                extras: json!([{"key": "nam_du_lieu", "value": (2000 + i % 26).to_string()}])
+                extras: json!([{"key": "nam_du_lieu", "value": year.to_string()}])
                     .to_string(),
             });
             for r in 0..resources {
@@ -281,9 +366,14 @@ pub fn generate(
                     extras: "{}".into(),
                 });
             }
-            let mut chosen: Vec<&String> = (0..tags)
-                .map(|t| &tag_ids[(i + t * 5) % tag_ids.len()])
+            // The dataset's own topics first, then a spread over the vocabulary.
+            let mut chosen: Vec<&String> = [pick(0, TOPICS_VI.len()), pick(1, TOPICS_VI.len())]
+                .into_iter()
+                .chain((2..tags).map(|t| (i + t * 7) % tag_ids.len()))
+                .take(tags)
+                .map(|k| &tag_ids[k])
                 .collect();
+            chosen.sort();
             chosen.dedup();
             links.extend(chosen.into_iter().map(|t| {
                 (

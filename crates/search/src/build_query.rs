@@ -215,9 +215,15 @@ impl<'a> QueryBuilder<'a> {
             return Ok(Box::new(EmptyQuery));
         }
         let mut alts: Vec<Q> = vec![];
+        // Exact (diacritics kept) matches rank higher; a query typed without diacritics has
+        // nothing to rank that way, and skipping those clauses halves its work.
+        let has_diacritics = exact != folded;
         for (f, fx, boost) in fields {
             if let Some(q) = Self::terms_query(self.field(f)?, &folded) {
                 alts.push(Box::new(BoostQuery::new(q, *boost)));
+            }
+            if !has_diacritics {
+                continue;
             }
             if let Some(q) = Self::terms_query(self.field(fx)?, &exact) {
                 alts.push(Box::new(BoostQuery::new(q, boost * 1.5)));

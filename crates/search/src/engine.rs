@@ -5,6 +5,7 @@
 use crate::aliases::Aliases;
 use crate::build_query::QueryBuilder;
 use crate::error::Error;
+use crate::facets::{self, FacetCollector};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::{analyzer, document, query};
 use catalogue::actions::search::{FacetCounts, SearchHits, SearchRequest, Searcher, Visibility};
@@ -14,8 +15,6 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::sort_key::SortByErasedType;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -30,10 +29,6 @@ use tantivy::{
 const FEED_BATCH: i64 = 2000;
 /// Datasets read per batch while rebuilding.
 const REBUILD_BATCH: i64 = 500;
-/// Most values one facet lists (`facet.limit=-1` or a huge limit).
-const MAX_FACET_VALUES: usize = 100_000;
-/// Distinct values each segment reports per facet, at least.
-const FACET_SEGMENT_SIZE: usize = 10_000;
 
 /// What the index remembers in its commit payload.
 #[derive(Serialize, Deserialize)]
@@ -43,7 +38,6 @@ struct Payload {
 }
 
 pub struct Engine {
-    index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
@@ -91,7 +85,6 @@ impl Engine {
         };
         let writer = index.writer_with_num_threads(1, writer_mb.max(15) * 1_000_000)?;
         let engine = Engine {
-            index,
             reader,
             writer: Mutex::new(writer),
             fields,
@@ -258,42 +251,94 @@ impl Engine {
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-
-        let aggs = self.aggregations(req)?;
-        let agg_collector = AggregationCollector::from_aggs(
-            aggs,
-            AggContextParams::new(
-                AggregationLimitsGuard::new(Some(512_000_000), Some(500_000)),
-                self.index.tokenizers().clone(),
-            ),
-        );
+        let facet_fields: Vec<String> = req
+            .facet_fields
+            .iter()
+            .map(|f| facet_field(f).to_string())
+            .collect();
+        let facet_collector = FacetCollector {
+            fields: facet_fields,
+        };
         // Past the last document every page is empty: don't let a huge `start` size the
         // collector (it allocates `start + rows` slots).
         let start = if req.cursor.is_some() { 0 } else { req.start }
             .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX));
-        let (top, count, facets) = if req.rows == 0 {
-            let (count, facets) = searcher.search(&query, &(Count, agg_collector))?;
-            (vec![], count, facets)
+        let relevance = !matches!(q, "" | "*:*");
+        let (addrs, count, facets, last_key) = if req.rows == 0 {
+            let (count, facets) = searcher.search(&query, &(Count, facet_collector))?;
+            (vec![], count, facets, None)
         } else {
-            let collector = TopDocs::with_limit(req.rows)
-                .and_offset(start)
-                .order_by(sort.computer());
-            searcher.search(&query, &(collector, Count, agg_collector))?
+            let top = TopDocs::with_limit(req.rows).and_offset(start);
+            match fast_plan(req, relevance) {
+                Some(Plan::Score) => {
+                    let (hits, count, facets) =
+                        searcher.search(&query, &(top.order_by_score(), Count, facet_collector))?;
+                    (
+                        hits.into_iter().map(|(_, a)| a).collect(),
+                        count,
+                        facets,
+                        None,
+                    )
+                }
+                Some(Plan::Date(field, order)) => {
+                    let c = top.order_by_fast_field::<tantivy::DateTime>(field, order);
+                    let (hits, count, facets) =
+                        searcher.search(&query, &(c, Count, facet_collector))?;
+                    (
+                        hits.into_iter().map(|(_, a)| a).collect(),
+                        count,
+                        facets,
+                        None,
+                    )
+                }
+                Some(Plan::Number(field, order)) => {
+                    let c = top.order_by_fast_field::<u64>(field, order);
+                    let (hits, count, facets) =
+                        searcher.search(&query, &(c, Count, facet_collector))?;
+                    (
+                        hits.into_iter().map(|(_, a)| a).collect(),
+                        count,
+                        facets,
+                        None,
+                    )
+                }
+                Some(Plan::Text(field, order)) => {
+                    let c = top.order_by_string_fast_field(field, order);
+                    let (hits, count, facets) =
+                        searcher.search(&query, &(c, Count, facet_collector))?;
+                    (
+                        hits.into_iter().map(|(_, a)| a).collect(),
+                        count,
+                        facets,
+                        None,
+                    )
+                }
+                None => {
+                    let c = top.order_by(sort.computer());
+                    let (hits, count, facets) =
+                        searcher.search(&query, &(c, Count, facet_collector))?;
+                    let last = hits.last().map(|(k, _)| k.clone());
+                    (
+                        hits.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
+                        count,
+                        facets,
+                        last,
+                    )
+                }
+            }
         };
-        let mut results = Vec::with_capacity(top.len());
-        let mut last_key = None;
-        for (key, addr) in &top {
+        let mut results = Vec::with_capacity(addrs.len());
+        for addr in &addrs {
             results.push(self.stored_dict(&searcher, *addr)?);
-            last_key = Some(key.clone());
         }
         let next_cursor = match (&req.cursor, last_key) {
-            (Some(_), Some(k)) if top.len() == req.rows => Some(encode_cursor(&k)),
+            (Some(_), Some(k)) if addrs.len() == req.rows => Some(encode_cursor(&k)),
             _ => None,
         };
         Ok(SearchHits {
             count,
             results,
-            facets: facet_counts(req, facets)?,
+            facets: facet_counts(req, facets),
             next_cursor,
         })
     }
@@ -307,10 +352,7 @@ impl Engine {
         ]);
         let q = BooleanQuery::new(vec![
             (Occur::Must, Box::new(id_or_name) as Box<dyn Query>),
-            (
-                Occur::Must,
-                self.all_of(&[("state", "active"), ("capacity", "public")])?,
-            ),
+            (Occur::Must, self.filter_term("visibility", "public")?),
         ]);
         let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
         let Some((_, addr)) = top.first() else {
@@ -359,16 +401,12 @@ impl Engine {
     /// What the caller may see, as a query: CKAN's permission labels, enforced in the engine
     /// so that counts and facets obey them too.
     fn visibility(&self, v: &Visibility) -> Result<Box<dyn Query>, Error> {
-        let mut allowed: Vec<(Occur, Box<dyn Query>)> = vec![(
-            Occur::Should,
-            self.all_of(&[("state", "active"), ("capacity", "public")])?,
-        )];
+        // One indexed term says who may see a dataset: "public", "private", "draft", "deleted".
+        let mut allowed: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Should, self.filter_term("visibility", "public")?)];
         if v.include_private {
             if v.sysadmin {
-                allowed.push((
-                    Occur::Should,
-                    self.all_of(&[("state", "active"), ("capacity", "private")])?,
-                ));
+                allowed.push((Occur::Should, self.filter_term("visibility", "private")?));
             } else if !v.private_orgs.is_empty() {
                 let owner = self
                     .fields
@@ -382,10 +420,7 @@ impl Engine {
                 allowed.push((
                     Occur::Should,
                     Box::new(BooleanQuery::new(vec![
-                        (
-                            Occur::Must,
-                            self.all_of(&[("state", "active"), ("capacity", "private")])?,
-                        ),
+                        (Occur::Must, self.filter_term("visibility", "private")?),
                         (Occur::Must, Box::new(orgs)),
                     ])),
                 ));
@@ -393,16 +428,18 @@ impl Engine {
         }
         if v.include_drafts {
             match (&v.user_id, v.sysadmin) {
-                (_, true) => allowed.push((Occur::Should, self.filter_term("state", "draft")?)),
+                (_, true) => {
+                    allowed.push((Occur::Should, self.filter_term("visibility", "draft")?))
+                }
                 (Some(uid), false) => allowed.push((
                     Occur::Should,
-                    self.all_of(&[("state", "draft"), ("creator_user_id", uid)])?,
+                    self.all_of(&[("visibility", "draft"), ("creator_user_id", uid)])?,
                 )),
                 (None, false) => {}
             }
         }
         if v.include_deleted && v.sysadmin {
-            allowed.push((Occur::Should, self.filter_term("state", "deleted")?));
+            allowed.push((Occur::Should, self.filter_term("visibility", "deleted")?));
         }
         Ok(Box::new(BooleanQuery::new(allowed)))
     }
@@ -507,39 +544,6 @@ impl Engine {
         })
     }
 
-    fn aggregations(&self, req: &SearchRequest) -> Result<Aggregations, Error> {
-        let mut aggs = serde_json::Map::new();
-        for field in &req.facet_fields {
-            let f = if field == "dataset_type" {
-                "type"
-            } else {
-                field.as_str()
-            };
-            // Only exact-value fields have facets; others are answered empty, as Solr does.
-            if !schema::STRING_FIELDS.contains(&f) {
-                continue;
-            }
-            let size = req
-                .facet_limit
-                .unwrap_or(MAX_FACET_VALUES)
-                .clamp(1, MAX_FACET_VALUES);
-            // Each segment reports its top `segment_size` values before they are merged: keep
-            // that well above any real catalogue's distinct values, so counts are exact.
-            let segment_size = (size * 10).clamp(FACET_SEGMENT_SIZE, MAX_FACET_VALUES);
-            aggs.insert(
-                field.clone(),
-                serde_json::json!({"terms": {
-                    "field": f,
-                    "size": size,
-                    "segment_size": segment_size,
-                    "min_doc_count": req.facet_mincount.max(1)
-                }}),
-            );
-        }
-        serde_json::from_value(serde_json::Value::Object(aggs))
-            .map_err(|e| Error::Engine(format!("facets: {e}")))
-    }
-
     /// How much disk the index takes, in bytes.
     pub fn size_on_disk(&self) -> u64 {
         std::fs::read_dir(&self.dir)
@@ -611,35 +615,89 @@ fn decode_cursor(c: &str) -> Option<Vec<serde_json::Value>> {
     serde_json::from_slice(&bytes).ok()
 }
 
-fn facet_counts(
-    req: &SearchRequest,
-    results: tantivy::aggregation::agg_result::AggregationResults,
-) -> Result<FacetCounts, Error> {
-    let json = serde_json::to_value(&results).map_err(|e| Error::Engine(e.to_string()))?;
-    let mut out = vec![];
-    for field in &req.facet_fields {
-        let mut counts: Vec<(String, u64)> = json
-            .get(field)
-            .and_then(|r| r.get("buckets"))
-            .and_then(|b| b.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|b| {
-                let key = match b.get("key")? {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                Some((key, b.get("doc_count")?.as_u64()?))
-            })
-            .collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        if let Some(limit) = req.facet_limit {
-            counts.truncate(limit);
-        }
-        out.push((field.clone(), counts));
-    }
-    Ok(out)
+fn facet_counts(req: &SearchRequest, counted: facets::Counts) -> FacetCounts {
+    req.facet_fields
+        .iter()
+        .zip(counted)
+        .map(|(field, values)| {
+            let mut counts: Vec<(String, u64)> = values
+                .into_iter()
+                .filter(|(_, n)| *n >= req.facet_mincount.max(1))
+                .collect();
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            if let Some(limit) = req.facet_limit {
+                counts.truncate(limit);
+            }
+            (field.clone(), counts)
+        })
+        .collect()
 }
+
+/// The index field a facet counts (CKAN's `dataset_type` is our `type`). Fields that have no
+/// exact values (text, dates) count nothing, as in Solr.
+fn facet_field(name: &str) -> &str {
+    match name {
+        "dataset_type" => "type",
+        f => f,
+    }
+}
+
+/// A sort the index can do with one typed key (much cheaper than the general multi-key sort).
+enum Plan {
+    Score,
+    Date(&'static str, Order),
+    Number(&'static str, Order),
+    Text(&'static str, Order),
+}
+
+/// The typed plan for `req`'s sort, when one key decides it: relevance for text queries
+/// (CKAN's default `score desc, metadata_modified desc`), or a single field. Cursor paging
+/// needs the full key of the last result, so it always takes the general path.
+fn fast_plan(req: &SearchRequest, relevance: bool) -> Option<Plan> {
+    if req.cursor.is_some() {
+        return None;
+    }
+    let mut keys: Vec<(&str, bool)> = req.sort.iter().map(|(f, d)| (f.as_str(), *d)).collect();
+    if !relevance {
+        // Without query words every score is equal: relevance decides nothing.
+        keys.retain(|(f, _)| *f != "score");
+    }
+    let order = |desc: bool| if desc { Order::Desc } else { Order::Asc };
+    match keys.as_slice() {
+        [] => Some(Plan::Score),
+        [("score", true), ..] => Some(Plan::Score),
+        [(field, desc)] => {
+            let field = if *field == "title" {
+                "title_string"
+            } else {
+                field
+            };
+            if let Some(f) = schema::DATE_FIELDS.iter().find(|f| **f == field) {
+                Some(Plan::Date(f, order(*desc)))
+            } else if let Some(f) = schema::NUMBER_FIELDS.iter().find(|f| **f == field) {
+                Some(Plan::Number(f, order(*desc)))
+            } else {
+                SORTABLE_STRINGS
+                    .iter()
+                    .find(|f| **f == field)
+                    .map(|f| Plan::Text(f, order(*desc)))
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Exact-value fields with one value per dataset, which can order results.
+const SORTABLE_STRINGS: [&str; 8] = [
+    "id",
+    "name",
+    "title_string",
+    "license_id",
+    "state",
+    "type",
+    "organization",
+    "owner_org",
+];
 
 /// The index in `dir` with a reader on it and the last feed sequence it reflects, when it is
 /// of this schema and every segment opens (a file overwritten with junk fails here, and the

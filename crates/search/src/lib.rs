@@ -8,6 +8,7 @@ mod build_query;
 mod document;
 pub mod engine;
 pub mod error;
+mod facets;
 pub mod query;
 pub mod schema;
 
