@@ -251,10 +251,14 @@ impl Engine {
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        let facet_fields: Vec<String> = req
+        let facet_fields: Vec<Option<String>> = req
             .facet_fields
             .iter()
-            .map(|f| facet_field(f).to_string())
+            .map(|f| {
+                Some(facet_field(f))
+                    .filter(|f| schema::STRING_FIELDS.contains(f))
+                    .map(str::to_string)
+            })
             .collect();
         let facet_collector = FacetCollector {
             fields: facet_fields,

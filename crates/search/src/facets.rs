@@ -9,7 +9,8 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// Counts, for each field, how many matching documents hold each value.
 pub struct FacetCollector {
-    pub fields: Vec<String>,
+    /// `None` for a field without exact values (text, dates, numbers): it counts nothing.
+    pub fields: Vec<Option<String>>,
 }
 
 pub struct FacetSegmentCollector {
@@ -32,6 +33,7 @@ impl Collector for FacetCollector {
             .fields
             .iter()
             .map(|f| {
+                let Some(f) = f else { return Ok(None) };
                 Ok(reader.fast_fields().str(f)?.map(|col| {
                     let n = col.num_terms();
                     (col, vec![0u32; n])
