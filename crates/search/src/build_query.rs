@@ -214,10 +214,13 @@ impl<'a> QueryBuilder<'a> {
         if folded.is_empty() {
             return Ok(Box::new(EmptyQuery));
         }
-        let mut alts: Vec<Q> = vec![];
         // Exact (diacritics kept) matches rank higher; a query typed without diacritics has
         // nothing to rank that way, and skipping those clauses halves its work.
         let has_diacritics = exact != folded;
+        if fields.iter().any(|(f, _, _)| *f == "text") {
+            return self.catch_all(fields, &folded, &exact, &stemmed, has_diacritics);
+        }
+        let mut alts: Vec<Q> = vec![];
         for (f, fx, boost) in fields {
             if let Some(q) = Self::terms_query(self.field(f)?, &folded) {
                 alts.push(Box::new(BoostQuery::new(q, *boost)));
@@ -236,6 +239,53 @@ impl<'a> QueryBuilder<'a> {
             }
         }
         Ok(Box::new(DisjunctionMaxQuery::new(alts)))
+    }
+
+    /// Words on the catch-all `text` field (and the default fields): `text`, which holds every
+    /// other searchable field, decides what matches; name and title matches only rank. Built
+    /// so, a common word ("du" is in every "Dữ liệu …") is only looked up for the documents the
+    /// rarer words already matched, instead of being unioned over four fields.
+    fn catch_all(
+        &mut self,
+        fields: &[(&str, &str, f32)],
+        folded: &[String],
+        exact: &[String],
+        stemmed: &[String],
+        has_diacritics: bool,
+    ) -> Result<Q, String> {
+        let text = self.field("text")?;
+        let Some(mut required) = Self::terms_query(text, folded) else {
+            return Ok(Box::new(EmptyQuery));
+        };
+        // English stemming: "schools" finds "school" (when the stem differs at all).
+        if stemmed != folded {
+            if let Some(en) = Self::terms_query(self.field("text_en")?, stemmed) {
+                required = Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, required),
+                    (Occur::Should, Box::new(BoostQuery::new(en, 0.5))),
+                ]));
+            }
+        }
+        let mut rank: Vec<Q> = vec![];
+        for (f, fx, boost) in fields {
+            if *f != "text" {
+                if let Some(q) = Self::terms_query(self.field(f)?, folded) {
+                    rank.push(Box::new(BoostQuery::new(q, *boost)));
+                }
+            }
+            if has_diacritics {
+                if let Some(q) = Self::terms_query(self.field(fx)?, exact) {
+                    rank.push(Box::new(BoostQuery::new(q, boost * 1.5)));
+                }
+            }
+        }
+        if rank.is_empty() {
+            return Ok(required);
+        }
+        Ok(Box::new(BooleanQuery::new(vec![
+            (Occur::Must, required),
+            (Occur::Should, Box::new(DisjunctionMaxQuery::new(rank))),
+        ])))
     }
 
     fn string(

@@ -89,15 +89,18 @@ pub fn build(f: &Fields, aliases: &Aliases, p: &Package) -> tantivy::Result<Tant
     add_str("type", &p.type_)?;
     add_str("private", if p.private { "true" } else { "false" })?;
     add_str("capacity", if p.private { "private" } else { "public" })?;
-    add_str(
-        "visibility",
-        match (p.state.as_str(), p.private) {
-            ("active", false) => "public",
-            ("active", true) => "private",
-            ("draft", _) => "draft",
-            _ => "deleted",
-        },
-    )?;
+    let visibility = match (p.state.as_str(), p.private) {
+        ("active", false) => "public",
+        ("active", true) => "private",
+        ("draft", _) => "draft",
+        _ => "deleted",
+    };
+    add_str("visibility", visibility)?;
+    // The same, for datasets of the default type only: searches that don't name a type (nearly
+    // all) filter on this one term instead of intersecting two.
+    if p.type_ == "dataset" {
+        add_str("vis_dataset", visibility)?;
+    }
     // A dataset without a licence has no license_id value (Solr indexes no null), so it is
     // no "" facet; an empty string given as the licence is one.
     if let Some(l) = &p.license_id {

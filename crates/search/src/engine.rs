@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use tantivy::collector::sort_key::SortByErasedType;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+    BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, OwnedValue, Value as _};
 use tantivy::{
@@ -216,11 +216,11 @@ impl Engine {
         let mut qb = QueryBuilder::new(&self.fields);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
         let q = req.q.trim();
-        let main: Box<dyn Query> = match query::parse(q).map_err(|e| Error::Query(e.0))? {
-            None => Box::new(AllQuery),
-            Some(node) => qb.build(&node).map_err(Error::Query)?,
-        };
-        clauses.push((Occur::Must, main));
+        // `*:*` (or nothing) adds no clause: the visibility filter below already bounds the set.
+        match query::parse(q).map_err(|e| Error::Query(e.0))? {
+            None | Some(query::Node::All) => {}
+            Some(node) => clauses.push((Occur::Must, qb.build(&node).map_err(Error::Query)?)),
+        }
         let mut mentions_type = false;
         for fq in &req.fq {
             mentions_type |= fq.contains("dataset_type:") || fq.contains("type:");
@@ -234,12 +234,19 @@ impl Engine {
                 ));
             }
         }
-        if !mentions_type {
-            clauses.push((Occur::Must, self.filter_term("type", "dataset")?));
-        }
+        // CKAN searches datasets of the default type unless a filter names a type; the
+        // `vis_dataset` field carries visibility for exactly those.
+        let visibility_field = if mentions_type {
+            "visibility"
+        } else {
+            "vis_dataset"
+        };
         clauses.push((
             Occur::Must,
-            Box::new(ConstScoreQuery::new(self.visibility(vis)?, 0.0)),
+            Box::new(ConstScoreQuery::new(
+                self.visibility(vis, visibility_field)?,
+                0.0,
+            )),
         ));
 
         let sort = self.sort_keys(req)?;
@@ -404,13 +411,13 @@ impl Engine {
 
     /// What the caller may see, as a query: CKAN's permission labels, enforced in the engine
     /// so that counts and facets obey them too.
-    fn visibility(&self, v: &Visibility) -> Result<Box<dyn Query>, Error> {
+    fn visibility(&self, v: &Visibility, field: &str) -> Result<Box<dyn Query>, Error> {
         // One indexed term says who may see a dataset: "public", "private", "draft", "deleted".
         let mut allowed: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Should, self.filter_term("visibility", "public")?)];
+            vec![(Occur::Should, self.filter_term(field, "public")?)];
         if v.include_private {
             if v.sysadmin {
-                allowed.push((Occur::Should, self.filter_term("visibility", "private")?));
+                allowed.push((Occur::Should, self.filter_term(field, "private")?));
             } else if !v.private_orgs.is_empty() {
                 let owner = self
                     .fields
@@ -424,7 +431,7 @@ impl Engine {
                 allowed.push((
                     Occur::Should,
                     Box::new(BooleanQuery::new(vec![
-                        (Occur::Must, self.filter_term("visibility", "private")?),
+                        (Occur::Must, self.filter_term(field, "private")?),
                         (Occur::Must, Box::new(orgs)),
                     ])),
                 ));
@@ -432,18 +439,16 @@ impl Engine {
         }
         if v.include_drafts {
             match (&v.user_id, v.sysadmin) {
-                (_, true) => {
-                    allowed.push((Occur::Should, self.filter_term("visibility", "draft")?))
-                }
+                (_, true) => allowed.push((Occur::Should, self.filter_term(field, "draft")?)),
                 (Some(uid), false) => allowed.push((
                     Occur::Should,
-                    self.all_of(&[("visibility", "draft"), ("creator_user_id", uid)])?,
+                    self.all_of(&[(field, "draft"), ("creator_user_id", uid)])?,
                 )),
                 (None, false) => {}
             }
         }
         if v.include_deleted && v.sysadmin {
-            allowed.push((Occur::Should, self.filter_term("visibility", "deleted")?));
+            allowed.push((Occur::Should, self.filter_term(field, "deleted")?));
         }
         Ok(Box::new(BooleanQuery::new(allowed)))
     }

@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever the schema or analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Full-text fields: CKAN name → (folded field, exact field).
 pub const TEXT_FIELDS: [&str; 8] = [
@@ -22,7 +22,7 @@ pub const TEXT_FIELDS: [&str; 8] = [
 ];
 
 /// Exact-value fields (Solr `string`): matched whole, used for filters, facets and sorting.
-pub const STRING_FIELDS: [&str; 16] = [
+pub const STRING_FIELDS: [&str; 17] = [
     "id",
     "name",
     "organization",
@@ -39,6 +39,7 @@ pub const STRING_FIELDS: [&str; 16] = [
     "title_string",
     "res_url",
     "visibility",
+    "vis_dataset",
 ];
 
 pub const DATE_FIELDS: [&str; 2] = ["metadata_created", "metadata_modified"];
