@@ -234,11 +234,24 @@ impl Storage {
 
     /// Every stored upload key.
     pub async fn keys(&self) -> Result<Vec<String>, Error> {
+        Ok(self
+            .keys_with_age()
+            .await?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    /// Every stored upload key, with how long ago it was last written.
+    pub async fn keys_with_age(&self) -> Result<Vec<(String, std::time::Duration)>, Error> {
         let prefix = ObjectPath::from("uploads");
         let mut list = self.store.list(Some(&prefix));
+        let now = chrono::Utc::now();
         let mut out = vec![];
         while let Some(meta) = list.next().await {
-            out.push(meta?.location.to_string());
+            let meta = meta?;
+            let age = (now - meta.last_modified).to_std().unwrap_or_default();
+            out.push((meta.location.to_string(), age));
         }
         Ok(out)
     }

@@ -143,6 +143,8 @@ async fn download(
     } else {
         StatusCode::OK
     });
+    // Browsers must not guess a type from the bytes: an uploaded HTML file stays inert.
+    resp.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     resp.insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::ETAG, etag))
         .insert_header((
@@ -163,6 +165,16 @@ async fn download(
     }
     let length = range.as_ref().map(|r| r.end - r.start).unwrap_or(size);
     if req.method() == actix_web::http::Method::HEAD {
+        // A HEAD must fail as its GET would when the object is gone.
+        if let Err(e) = state.storage.size(&d.storage_key).await {
+            let err = match e {
+                files::Error::NotFound => {
+                    catalogue::Error::not_found("the file is missing from storage")
+                }
+                other => catalogue::Error::Internal(other.to_string()),
+            };
+            return ApiError::from(err).error_response_plain();
+        }
         // The length comes from the body's declared size; a HEAD body is never sent.
         let empty = futures_util::stream::empty::<Result<bytes::Bytes, files::Error>>();
         return resp.body(actix_web::body::SizedStream::new(length, empty));

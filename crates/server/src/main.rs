@@ -306,6 +306,9 @@ fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     })
 }
 
+/// How old a file without resource must be before `files check --delete` removes it.
+const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// `cong files check`: storage and catalogue must agree.
 async fn check_files(
     cat: &Catalogue,
@@ -313,7 +316,8 @@ async fn check_files(
     delete: bool,
 ) -> Result<(), String> {
     let referenced = catalogue::files::referenced(cat).map_err(describe)?;
-    let stored = storage.keys().await.map_err(|e| e.to_string())?;
+    let stored_with_age = storage.keys_with_age().await.map_err(|e| e.to_string())?;
+    let stored: Vec<String> = stored_with_age.iter().map(|(k, _)| k.clone()).collect();
     let known: std::collections::HashSet<&str> =
         referenced.iter().map(|(k, _, _)| k.as_str()).collect();
     let present: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
@@ -339,12 +343,23 @@ async fn check_files(
         println!("resource without file: resource {rid} version {v} ({k})");
     }
     if delete {
+        // An upload is written before its resource commits: a young "orphan" may be one in
+        // flight on a running server, so only old ones are deleted.
+        let mut deleted = 0;
         for k in &orphans {
+            let young = stored_with_age
+                .iter()
+                .any(|(key, age)| key == k && *age < ORPHAN_GRACE);
+            if young {
+                println!("kept (written less than an hour ago, maybe an upload in progress): {k}");
+                continue;
+            }
             storage.delete(k).await.map_err(|e| e.to_string())?;
+            deleted += 1;
         }
         let trash = catalogue::files::trash(cat).map_err(describe)?;
         catalogue::files::empty_trash(cat, &trash).map_err(describe)?;
-        println!("deleted {} files without resource", orphans.len());
+        println!("deleted {deleted} files without resource");
         return if missing.is_empty() {
             Ok(())
         } else {

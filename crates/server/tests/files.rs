@@ -148,6 +148,8 @@ both_backends!(
                 r.header("content-disposition"),
                 Some(&*format!("attachment; filename=\"{name}\"")),
             );
+            // An uploaded HTML or SVG file must not be rendered as such by a browser.
+            assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
             stored += 1;
         }
         // A long name keeps its extension.
@@ -574,14 +576,25 @@ both_backends!(files_check_sqlite, files_check_postgres, |srv| {
         panic!("one stored file expected")
     };
 
-    // A file no resource refers to: reported (exit non-zero), then deleted with --delete.
+    // A file no resource refers to: reported (exit non-zero), then deleted with --delete once
+    // it is old enough not to be an upload in flight; a young one is kept.
     let orphan = "uploads/00000000-0000-4000-8000-000000000000";
-    std::fs::write(srv.data_dir().join("files").join(orphan), b"orphan").expect("plant");
+    let young = "uploads/00000000-0000-4000-8000-000000000001";
+    let orphan_path = srv.data_dir().join("files").join(orphan);
+    std::fs::write(&orphan_path, b"orphan").expect("plant");
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&orphan_path)
+        .and_then(|f| f.set_modified(two_hours_ago))
+        .expect("age the orphan");
+    let young_path = srv.data_dir().join("files").join(young);
+    std::fs::write(&young_path, b"in flight").expect("plant");
     let out = srv.cli(&["files", "check"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
     assert!(
-        stdout.starts_with("2 stored files, 1 referenced"),
+        stdout.starts_with("3 stored files, 1 referenced"),
         "{stdout}"
     );
     assert!(
@@ -595,6 +608,14 @@ both_backends!(files_check_sqlite, files_check_postgres, |srv| {
         stdout.contains("deleted 1 files without resource"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(&format!(
+            "kept (written less than an hour ago, maybe an upload in progress): {young}"
+        )),
+        "{stdout}"
+    );
+    assert!(young_path.exists() && !orphan_path.exists());
+    std::fs::remove_file(&young_path).expect("remove the young file");
     assert_eq!(all_files(&uploads), vec![stored.clone()]);
     f.check_consistent(1);
 
