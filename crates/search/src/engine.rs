@@ -282,8 +282,11 @@ impl Engine {
             let top = TopDocs::with_limit(req.rows).and_offset(start);
             match fast_plan(req, relevance) {
                 Some(Plan::Score) => {
-                    let (hits, count, facets) =
-                        searcher.search(&query, &(top.order_by_score(), Count, facet_collector))?;
+                    // Two passes: counting and facets need every match but no scores, and
+                    // tantivy then skips BM25 entirely; the best matches alone can skip
+                    // documents that cannot make the page (block-max pruning).
+                    let (count, facets) = searcher.search(&query, &(Count, facet_collector))?;
+                    let hits = searcher.search(&query, &top.order_by_score())?;
                     (
                         hits.into_iter().map(|(_, a)| a).collect(),
                         count,
