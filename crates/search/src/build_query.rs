@@ -321,74 +321,58 @@ impl<'a> QueryBuilder<'a> {
     }
 
     fn date(&self, field: Field, name: &str, value: &Value) -> Result<Q, String> {
-        let parse = |s: &str| {
+        ordered(name, value, |s| {
             parse_ckan_time(s)
-                .map(|t| DateTime::from_timestamp_micros(t.and_utc().timestamp_micros()))
+                .map(|t| {
+                    Term::from_field_date(
+                        field,
+                        DateTime::from_timestamp_micros(t.and_utc().timestamp_micros()),
+                    )
+                })
                 .ok_or_else(|| format!("invalid date for {name}: {s}"))
-        };
-        match value {
-            Value::Any => Ok(Box::new(ExistsQuery::new(name.to_string(), false))),
-            Value::Word(w) | Value::Phrase(w) => {
-                let d = parse(w)?;
-                Ok(Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_date(field, d)),
-                    Bound::Included(Term::from_field_date(field, d)),
-                )))
-            }
-            Value::Range {
-                lo,
-                hi,
-                lo_inclusive,
-                hi_inclusive,
-            } => {
-                let b = |v: &Option<String>, inc: bool| -> Result<Bound<Term>, String> {
-                    Ok(match v {
-                        None => Bound::Unbounded,
-                        Some(s) if inc => Bound::Included(Term::from_field_date(field, parse(s)?)),
-                        Some(s) => Bound::Excluded(Term::from_field_date(field, parse(s)?)),
-                    })
-                };
-                Ok(Box::new(RangeQuery::new(
-                    b(lo, *lo_inclusive)?,
-                    b(hi, *hi_inclusive)?,
-                )))
-            }
-            Value::Prefix(_) => Err(format!("wildcards are not supported on {name}")),
-        }
+        })
     }
 
     fn number(&self, field: Field, name: &str, value: &Value) -> Result<Q, String> {
-        let parse = |s: &str| {
+        ordered(name, value, |s| {
             s.trim()
                 .parse::<u64>()
+                .map(|n| Term::from_field_u64(field, n))
                 .map_err(|_| format!("invalid number for {name}: {s}"))
-        };
-        match value {
-            Value::Any => Ok(Box::new(ExistsQuery::new(name.to_string(), false))),
-            Value::Word(w) | Value::Phrase(w) => Ok(Box::new(TermQuery::new(
-                Term::from_field_u64(field, parse(w)?),
-                IndexRecordOption::Basic,
-            ))),
-            Value::Range {
-                lo,
-                hi,
-                lo_inclusive,
-                hi_inclusive,
-            } => {
-                let b = |v: &Option<String>, inc: bool| -> Result<Bound<Term>, String> {
-                    Ok(match v {
-                        None => Bound::Unbounded,
-                        Some(s) if inc => Bound::Included(Term::from_field_u64(field, parse(s)?)),
-                        Some(s) => Bound::Excluded(Term::from_field_u64(field, parse(s)?)),
-                    })
-                };
-                Ok(Box::new(RangeQuery::new(
-                    b(lo, *lo_inclusive)?,
-                    b(hi, *hi_inclusive)?,
-                )))
-            }
-            Value::Prefix(_) => Err(format!("wildcards are not supported on {name}")),
-        }
+        })
+    }
+}
+
+/// A value or a range on an ordered field (dates, numbers). A single value is the closed range
+/// [v, v]: dates are indexed to the second, so only the fast field compares microseconds.
+fn ordered(
+    name: &str,
+    value: &Value,
+    term: impl Fn(&str) -> Result<Term, String>,
+) -> Result<Q, String> {
+    let bound = |v: &Option<String>, inclusive: bool| -> Result<Bound<Term>, String> {
+        Ok(match v {
+            None => Bound::Unbounded,
+            Some(s) if inclusive => Bound::Included(term(s)?),
+            Some(s) => Bound::Excluded(term(s)?),
+        })
+    };
+    match value {
+        Value::Any => Ok(Box::new(ExistsQuery::new(name.to_string(), false))),
+        Value::Word(w) | Value::Phrase(w) => Ok(Box::new(RangeQuery::new(
+            Bound::Included(term(w)?),
+            Bound::Included(term(w)?),
+        ))),
+        Value::Range {
+            lo,
+            hi,
+            lo_inclusive,
+            hi_inclusive,
+        } => Ok(Box::new(RangeQuery::new(
+            bound(lo, *lo_inclusive)?,
+            bound(hi, *hi_inclusive)?,
+        ))),
+        Value::Prefix(_) => Err(format!("wildcards are not supported on {name}")),
     }
 }
 
