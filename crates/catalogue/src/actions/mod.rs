@@ -618,11 +618,11 @@ pub static ACTIONS: &[Action] = &[
         kind: Write,
         run: member::member_create,
         fast: None,
-        summary: "Add a user, dataset or group to a group",
+        summary: "Add a user (with a role) or a dataset to a group or organization",
         params: &[
             ID,
             p("object", "string", true, "id or name"),
-            p("object_type", "string", true, "user, package or group"),
+            p("object_type", "string", true, "user or package"),
             p("capacity", "string", true, ""),
         ],
         returns: Schema("Member"),
