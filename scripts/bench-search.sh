@@ -13,7 +13,9 @@
 #
 # Environment: BENCH_SIZES, BENCH_SECONDS (default 15), BENCH_KEEP=1 (keep the data dirs),
 # CONG_BIN (skip the release build), BENCH_DATA_DIR (measure the queries on an existing, indexed
-# data dir instead of generating one; BENCH_SIZES then only labels the row). Only loopback traffic.
+# data dir instead of generating one; BENCH_SIZES then only labels the row), BENCH_SEARCH_CACHE_MB
+# (the server's `search_cache_mb`; 0 measures the engine alone, default: the server's default).
+# Only loopback traffic.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -87,7 +89,12 @@ for N in $SIZES; do
     idx=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.0f s", b - a}')
   fi
   size=$(du -sm "$WORK/index" | cut -f1)
-  "$BIN" --data-dir "$WORK" serve --bind 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+  config=()
+  if [[ -n ${BENCH_SEARCH_CACHE_MB:-} ]]; then
+    printf 'search_cache_mb = %s\n' "$BENCH_SEARCH_CACHE_MB" >"$WORK/bench-cong.toml"
+    config=(--config "$WORK/bench-cong.toml")
+  fi
+  "$BIN" "${config[@]}" --data-dir "$WORK" serve --bind 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
   SERVER_PID=$!
   addr=
   for _ in $(seq 1 600); do
@@ -115,7 +122,7 @@ done
 cat <<EOF2
 ## package_search ($(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))
 
-Command: \`BENCH_SIZES="$SIZES" BENCH_SECONDS=$DURATION scripts/bench-search.sh\` (wrk -t2 -c32, loopback, SQLite)
+Command: \`BENCH_SIZES="$SIZES" BENCH_SECONDS=$DURATION BENCH_SEARCH_CACHE_MB=${BENCH_SEARCH_CACHE_MB:-default} scripts/bench-search.sh\` (wrk -t2 -c32, loopback, SQLite)
 
 (a) \`$QA\`
 (b) \`$QB\`

@@ -4,6 +4,7 @@
 
 use crate::aliases::Aliases;
 use crate::build_query::QueryBuilder;
+use crate::cache::SearchCache;
 use crate::error::Error;
 use crate::facets::{self, FacetCollector};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
@@ -14,7 +15,7 @@ use catalogue::Catalogue;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tantivy::collector::sort_key::SortByErasedType;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -45,6 +46,7 @@ pub struct Engine {
     /// The last change-feed sequence number the index reflects.
     applied: AtomicI64,
     dir: PathBuf,
+    cache: SearchCache,
 }
 
 /// How the index was found at start-up.
@@ -91,8 +93,15 @@ impl Engine {
             aliases: Aliases::shipped(),
             applied: AtomicI64::new(seq),
             dir: dir.to_path_buf(),
+            cache: SearchCache::new(0),
         };
         Ok((engine, opened))
+    }
+
+    /// Keeps answers to repeated searches, up to `bytes` (estimated), until the index changes.
+    pub fn with_cache(mut self, bytes: usize) -> Self {
+        self.cache = SearchCache::new(bytes);
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -762,7 +771,13 @@ impl Searcher for Engine {
         // Read-your-writes: whatever the feed holds (this node's writes or another node's) is
         // indexed before the search runs.
         self.sync(cat)?;
-        Ok(Engine::search(self, req, vis)?)
+        let generation = self.applied_seq();
+        if let Some(hit) = self.cache.get(generation, req, vis) {
+            return Ok((*hit).clone());
+        }
+        let hits = Arc::new(Engine::search(self, req, vis)?);
+        self.cache.put(generation, req, vis, hits.clone());
+        Ok((*hits).clone())
     }
 
     fn public_dataset_json(

@@ -5,6 +5,7 @@
 pub mod aliases;
 pub mod analyzer;
 mod build_query;
+mod cache;
 mod document;
 pub mod engine;
 pub mod error;

@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     /// Upper bound for package_search's `rows` (default 1000).
     pub search_rows_max: Option<usize>,
+    /// Memory for answers to repeated searches, in MiB (default 16; 0 turns the cache off).
+    pub search_cache_mb: Option<usize>,
     /// Largest uploaded file, in bytes (default 1 GiB).
     pub max_upload_bytes: Option<u64>,
     /// Where uploaded files are stored (default: `files/` in the data dir).
@@ -65,9 +67,11 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub max_upload_bytes: u64,
     pub storage: files::StorageConfig,
+    pub search_cache_bytes: usize,
 }
 
 pub const DEFAULT_MAX_UPLOAD: u64 = 1 << 30;
+pub const DEFAULT_SEARCH_CACHE_MB: usize = 16;
 
 /// The storage backend from `[storage]`; S3 credentials may come from the environment
 /// (`CONG_S3_ACCESS_KEY_ID`, `CONG_S3_SECRET_ACCESS_KEY`) so they stay out of files.
@@ -160,6 +164,7 @@ impl Settings {
         Ok(Settings {
             storage,
             max_upload_bytes: file.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD),
+            search_cache_bytes: file.search_cache_mb.unwrap_or(DEFAULT_SEARCH_CACHE_MB) << 20,
             data_dir,
             database_url,
             bind,

@@ -402,7 +402,7 @@ fn start_search(settings: &Settings, cat: &Arc<Catalogue>) -> Result<Arc<search:
     } else {
         engine.sync(cat).map_err(|e| e.to_string())?;
     }
-    let engine = Arc::new(engine);
+    let engine = Arc::new(engine.with_cache(settings.search_cache_bytes));
     let (follower, cat) = (engine.clone(), cat.clone());
     std::thread::Builder::new()
         .name("feed-follower".into())
