@@ -372,11 +372,7 @@ fn parse_group(
 }
 
 fn find_user(conn: &mut AnyConnection, id_or_name: &str) -> Result<Option<UserRow>> {
-    Ok(users::table
-        .filter(users::id.eq(id_or_name).or(users::name.eq(id_or_name)))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(super::load::find_user(conn, id_or_name)?)
 }
 
 /// Sets `user`'s role in `group_id`, replacing any earlier one.

@@ -285,6 +285,16 @@ pub fn find_package(conn: &mut AnyConnection, id_or_name: &str) -> QueryResult<O
         .optional()
 }
 
+/// A user by id or name, in any state.
+pub fn find_user(conn: &mut AnyConnection, id_or_name: &str) -> QueryResult<Option<UserRow>> {
+    use crate::store::schema::users;
+    users::table
+        .filter(users::id.eq(id_or_name).or(users::name.eq(id_or_name)))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// An organization (`is_org`) or group by id or name, in any state.
 pub fn find_group(
     conn: &mut AnyConnection,

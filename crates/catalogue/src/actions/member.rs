@@ -11,7 +11,7 @@ use crate::error::{Error, FieldErrors, Result};
 use crate::feed::{self, ChangeKind};
 use crate::params::{self, Params};
 use crate::store::rows::{GroupRow, MemberRow, UserRow};
-use crate::store::schema::{members, users};
+use crate::store::schema::members;
 use crate::store::AnyConnection;
 use diesel::prelude::*;
 use serde_json::Value;
@@ -28,12 +28,8 @@ fn member_dict(m: MemberRow) -> Member {
 }
 
 fn find_user(conn: &mut AnyConnection, who: &str) -> Result<UserRow> {
-    users::table
-        .filter(users::id.eq(who).or(users::name.eq(who)))
-        .filter(users::state.eq("active"))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
+    super::load::find_user(conn, who)?
+        .filter(|u| u.state == "active")
         .ok_or_else(|| Error::not_found("User not found"))
 }
 

@@ -12,7 +12,7 @@ use crate::error::{Error, FieldErrors, Result};
 use crate::feed::{self, ChangeKind};
 use crate::params::{self, Params};
 use crate::store::rows::PackageRow;
-use crate::store::schema::{members, packages};
+use crate::store::schema::packages;
 use crate::store::AnyConnection;
 use crate::validate::fold_diacritics;
 use diesel::prelude::*;
@@ -563,7 +563,6 @@ pub fn package_owner_org_update(ctx: &Ctx, p: Params) -> Result<Value> {
                 packages::metadata_modified.eq(crate::now()),
             ))
             .execute(c)?;
-        let _ = members::table;
         feed::append(c, &row.id, ChangeKind::Changed)?;
         Ok(())
     })?;

@@ -140,17 +140,12 @@ fn replace_resources(
 }
 
 /// Renumbers a dataset's resources 0.. in their current order.
-pub fn renumber_resources(
-    conn: &mut AnyConnection,
-    package_id: &str,
-    ordered_ids: &[String],
-) -> QueryResult<()> {
+pub fn renumber_resources(conn: &mut AnyConnection, ordered_ids: &[String]) -> QueryResult<()> {
     for (i, id) in ordered_ids.iter().enumerate() {
         diesel::update(resources::table.find(id))
             .set(resources::position.eq(i as i32))
             .execute(conn)?;
     }
-    let _ = package_id;
     Ok(())
 }
 

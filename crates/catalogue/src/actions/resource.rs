@@ -185,7 +185,7 @@ pub fn resource_delete(ctx: &Ctx, p: Params) -> Result<Value> {
             .order(resources::position.asc())
             .select(resources::id)
             .load(c)?;
-        renumber_resources(c, &pkg.id, &rest)?;
+        renumber_resources(c, &rest)?;
         // CKAN 2.12 leaves the dataset's metadata_modified as it was here (transcript step 053).
         feed::append(c, &pkg.id, ChangeKind::Changed)?;
         Ok::<_, Error>(())
@@ -231,7 +231,7 @@ pub fn package_resource_reorder(ctx: &Ctx, p: Params) -> Result<Value> {
         }
         let mut new_order = order.clone();
         new_order.extend(current.into_iter().filter(|r| !order.contains(r)));
-        renumber_resources(c, &pkg.id, &new_order)?;
+        renumber_resources(c, &new_order)?;
         touch_package(c, &pkg.id)?;
         Ok(new_order)
     })?;

@@ -23,12 +23,8 @@ pub const PASSWORD_MIN: usize = 8;
 /// `last_active` is refreshed on token use at most this often, to keep reads write-free.
 const LAST_ACTIVE_EVERY_MINUTES: i64 = 10;
 
-fn find_user(conn: &mut AnyConnection, who: &str) -> Result<Option<UserRow>> {
-    Ok(users::table
-        .filter(users::id.eq(who).or(users::name.eq(who)))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?)
+fn find_user(conn: &mut AnyConnection, id_or_name: &str) -> Result<Option<UserRow>> {
+    Ok(super::load::find_user(conn, id_or_name)?)
 }
 
 fn is_self_or_sysadmin(actor: &Actor, user: &UserRow) -> bool {
