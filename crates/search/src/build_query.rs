@@ -241,10 +241,11 @@ impl<'a> QueryBuilder<'a> {
         Ok(Box::new(DisjunctionMaxQuery::new(alts)))
     }
 
-    /// Words on the catch-all `text` field (and the default fields): `text`, which holds every
-    /// other searchable field, decides what matches; name and title matches only rank. Built
-    /// so, a common word ("du" is in every "Dữ liệu …") is only looked up for the documents the
-    /// rarer words already matched, instead of being unioned over four fields.
+    /// Words on the catch-all `text` field (and the default fields): `text` holds every
+    /// searchable field, with the title and tags repeated as CKAN's `qf` weights them, so it
+    /// alone decides what matches and how well. Plain words become a conjunction of terms on
+    /// one field, which tantivy answers with block-max pruning; only words typed with
+    /// diacritics add clauses, ranking exact matches on name, title and text higher.
     fn catch_all(
         &mut self,
         fields: &[(&str, &str, f32)],
@@ -267,12 +268,7 @@ impl<'a> QueryBuilder<'a> {
             }
         }
         let mut rank: Vec<Q> = vec![];
-        for (f, fx, boost) in fields {
-            if *f != "text" {
-                if let Some(q) = Self::terms_query(self.field(f)?, folded) {
-                    rank.push(Box::new(BoostQuery::new(q, *boost)));
-                }
-            }
+        for (_, fx, boost) in fields {
             if has_diacritics {
                 if let Some(q) = Self::terms_query(self.field(fx)?, exact) {
                     rank.push(Box::new(BoostQuery::new(q, boost * 1.5)));

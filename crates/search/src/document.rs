@@ -75,9 +75,23 @@ pub fn build(f: &Fields, aliases: &Aliases, p: &Package) -> tantivy::Result<Tant
             .flatten(),
     );
     let text = nfc(&text.join(" \n "));
-    doc.add_text(field("text")?, &text);
-    doc.add_text(field("text_exact")?, &text);
-    doc.add_text(field("text_en")?, &text);
+    // Field weights as CKAN's `qf` gives them (title^4, tags^2), expressed in the catch-all
+    // itself: the title three more times, the tags once more, each copy a separate value (no
+    // phrase spans two copies). A match in the title then outranks one in the notes, and a
+    // query of plain words stays a single-field conjunction that tantivy can prune.
+    let title = nfc(&title);
+    let tags = nfc(&p
+        .tags
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" \n "));
+    let weighted = [&text, &title, &title, &title, &tags];
+    for name in ["text", "text_exact", "text_en"] {
+        for value in weighted.iter().filter(|v| !v.is_empty()) {
+            doc.add_text(field(name)?, value.as_str());
+        }
+    }
 
     let mut add_str = |name: &str, v: &str| -> tantivy::Result<()> {
         doc.add_text(field(name)?, v);

@@ -5,21 +5,23 @@
 use crate::aliases::Aliases;
 use crate::build_query::QueryBuilder;
 use crate::cache::SearchCache;
+use crate::collect::{self, BestByScore, Matches, OnlyWhere};
 use crate::error::Error;
-use crate::facets::{self, FacetCollector};
 use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::tables::Tables;
 use crate::{analyzer, document, query};
 use catalogue::actions::search::{FacetCounts, SearchHits, SearchRequest, Searcher, Visibility};
 use catalogue::feed;
 use catalogue::Catalogue;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tantivy::collector::sort_key::SortByErasedType;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, OwnedValue, Value as _};
 use tantivy::{
@@ -47,6 +49,8 @@ pub struct Engine {
     applied: AtomicI64,
     dir: PathBuf,
     cache: SearchCache,
+    /// Per-segment ordinal tables for facets and visibility.
+    tables: Tables,
 }
 
 /// How the index was found at start-up.
@@ -94,6 +98,7 @@ impl Engine {
             applied: AtomicI64::new(seq),
             dir: dir.to_path_buf(),
             cache: SearchCache::new(0),
+            tables: Tables::default(),
         };
         Ok((engine, opened))
     }
@@ -122,6 +127,14 @@ impl Engine {
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.reader.reload()?;
+        let live: HashSet<_> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        self.tables.retain_segments(&live);
         self.applied.store(seq, Ordering::SeqCst);
         Ok(())
     }
@@ -250,13 +263,28 @@ impl Engine {
         } else {
             "vis_dataset"
         };
-        clauses.push((
-            Occur::Must,
-            Box::new(ConstScoreQuery::new(
-                self.visibility(vis, visibility_field)?,
-                0.0,
-            )),
-        ));
+        let relevance = !matches!(q, "" | "*:*");
+        let plan = fast_plan(req, relevance);
+        // Public datasets only (anonymous callers, and everyone who asks for nothing more):
+        // when ranking by relevance or only counting, checked per match by the collectors,
+        // so that a conjunction of words stays prunable. A sort by field reads every match
+        // anyway, and intersecting the list of public datasets is then the cheaper check.
+        let per_match = req.rows == 0 || matches!(plan, Some(Plan::Score));
+        let only = match self.visibility(vis, visibility_field)? {
+            Scope::Public if per_match => Some(OnlyWhere {
+                field: visibility_field,
+                value: "public",
+            }),
+            Scope::Public => {
+                let public = self.filter_term(visibility_field, "public")?;
+                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(public, 0.0))));
+                None
+            }
+            Scope::Query(q) => {
+                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+                None
+            }
+        };
 
         let sort = self.sort_keys(req)?;
         if let Some(cursor) = req.cursor.as_deref().filter(|c| *c != "*") {
@@ -265,88 +293,70 @@ impl Engine {
                 Box::new(ConstScoreQuery::new(self.after_cursor(&sort, cursor)?, 0.0)),
             ));
         }
-        let query = BooleanQuery::new(clauses);
+        // One clause stands alone, so that a conjunction of words stays a plain term
+        // intersection (which tantivy can prune); no clause at all means every dataset.
+        let query: Box<dyn Query> = match clauses.len() {
+            0 => Box::new(AllQuery),
+            1 => clauses.remove(0).1,
+            _ => Box::new(BooleanQuery::new(clauses)),
+        };
         let searcher = self.reader.searcher();
-        let facet_fields: Vec<Option<String>> = req
-            .facet_fields
-            .iter()
-            .map(|f| {
-                Some(facet_field(f))
-                    .filter(|f| schema::STRING_FIELDS.contains(f))
-                    .map(str::to_string)
-            })
-            .collect();
-        let facet_collector = FacetCollector {
-            fields: facet_fields,
+        let matches = |only| Matches {
+            tables: &self.tables,
+            facets: req
+                .facet_fields
+                .iter()
+                .map(|f| {
+                    let f = facet_field(f);
+                    schema::STRING_FIELDS.iter().copied().find(|s| *s == f)
+                })
+                .collect(),
+            only,
         };
         // Past the last document every page is empty: don't let a huge `start` size the
         // collector (it allocates `start + rows` slots).
         let start = if req.cursor.is_some() { 0 } else { req.start }
             .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX));
-        let relevance = !matches!(q, "" | "*:*");
-        let (addrs, count, facets, last_key) = if req.rows == 0 {
-            let (count, facets) = searcher.search(&query, &(Count, facet_collector))?;
-            (vec![], count, facets, None)
+        let tables = &self.tables;
+        let (addrs, (count, facets), last_key) = if req.rows == 0 {
+            (vec![], searcher.search(&query, &matches(only))?, None)
         } else {
             let top = TopDocs::with_limit(req.rows).and_offset(start);
-            match fast_plan(req, relevance) {
+            match plan {
                 Some(Plan::Score) => {
                     // Two passes: counting and facets need every match but no scores, and
                     // tantivy then skips BM25 entirely; the best matches alone can skip
                     // documents that cannot make the page (block-max pruning).
-                    let (count, facets) = searcher.search(&query, &(Count, facet_collector))?;
-                    let hits = searcher.search(&query, &top.order_by_score())?;
-                    (
-                        hits.into_iter().map(|(_, a)| a).collect(),
-                        count,
-                        facets,
-                        None,
-                    )
+                    let counted = searcher.search(&query, &matches(only))?;
+                    let best = BestByScore {
+                        tables,
+                        k: start.saturating_add(req.rows),
+                        only,
+                    };
+                    let hits = searcher.search(&query, &best)?;
+                    let addrs = hits.into_iter().skip(start).map(|s| s.1).collect();
+                    (addrs, counted, None)
                 }
                 Some(Plan::Date(field, order)) => {
                     let c = top.order_by_fast_field::<tantivy::DateTime>(field, order);
-                    let (hits, count, facets) =
-                        searcher.search(&query, &(c, Count, facet_collector))?;
-                    (
-                        hits.into_iter().map(|(_, a)| a).collect(),
-                        count,
-                        facets,
-                        None,
-                    )
+                    let (hits, counted) = searcher.search(&query, &(c, matches(None)))?;
+                    (addresses(hits), counted, None)
                 }
                 Some(Plan::Number(field, order)) => {
                     let c = top.order_by_fast_field::<u64>(field, order);
-                    let (hits, count, facets) =
-                        searcher.search(&query, &(c, Count, facet_collector))?;
-                    (
-                        hits.into_iter().map(|(_, a)| a).collect(),
-                        count,
-                        facets,
-                        None,
-                    )
+                    let (hits, counted) = searcher.search(&query, &(c, matches(None)))?;
+                    (addresses(hits), counted, None)
                 }
                 Some(Plan::Text(field, order)) => {
                     let c = top.order_by_string_fast_field(field, order);
-                    let (hits, count, facets) =
-                        searcher.search(&query, &(c, Count, facet_collector))?;
-                    (
-                        hits.into_iter().map(|(_, a)| a).collect(),
-                        count,
-                        facets,
-                        None,
-                    )
+                    let (hits, counted) = searcher.search(&query, &(c, matches(None)))?;
+                    (addresses(hits), counted, None)
                 }
                 None => {
                     let c = top.order_by(sort.computer());
-                    let (hits, count, facets) =
-                        searcher.search(&query, &(c, Count, facet_collector))?;
+                    let (hits, counted) = searcher.search(&query, &(c, matches(None)))?;
                     let last = hits.last().map(|(k, _)| k.clone());
-                    (
-                        hits.into_iter().map(|(_, a)| a).collect::<Vec<_>>(),
-                        count,
-                        facets,
-                        last,
-                    )
+                    (addresses(hits), counted, last)
                 }
             }
         };
@@ -421,9 +431,9 @@ impl Engine {
         Ok(Box::new(BooleanQuery::new(qs)))
     }
 
-    /// What the caller may see, as a query: CKAN's permission labels, enforced in the engine
-    /// so that counts and facets obey them too.
-    fn visibility(&self, v: &Visibility, field: &str) -> Result<Box<dyn Query>, Error> {
+    /// What the caller may see: CKAN's permission labels, enforced in the engine so that
+    /// counts and facets obey them too.
+    fn visibility(&self, v: &Visibility, field: &str) -> Result<Scope, Error> {
         // One indexed term says who may see a dataset: "public", "private", "draft", "deleted".
         let mut allowed: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Should, self.filter_term(field, "public")?)];
@@ -462,7 +472,10 @@ impl Engine {
         if v.include_deleted && v.sysadmin {
             allowed.push((Occur::Should, self.filter_term(field, "deleted")?));
         }
-        Ok(Box::new(BooleanQuery::new(allowed)))
+        if allowed.len() == 1 {
+            return Ok(Scope::Public);
+        }
+        Ok(Scope::Query(Box::new(BooleanQuery::new(allowed))))
     }
 
     fn sort_keys(&self, req: &SearchRequest) -> Result<SortKeys, Error> {
@@ -581,6 +594,18 @@ impl Engine {
     }
 }
 
+fn addresses<K>(hits: Vec<(K, DocAddress)>) -> Vec<DocAddress> {
+    hits.into_iter().map(|(_, a)| a).collect()
+}
+
+/// Which datasets a search may return.
+enum Scope {
+    /// Public ones only: checked per match (see `collect`).
+    Public,
+    /// Public ones and more (private, drafts, deleted), as a query clause.
+    Query(Box<dyn Query>),
+}
+
 /// Up to four sort keys: what the request asked for, then the id.
 struct SortKeys(Vec<(String, bool)>);
 
@@ -636,7 +661,7 @@ fn decode_cursor(c: &str) -> Option<Vec<serde_json::Value>> {
     serde_json::from_slice(&bytes).ok()
 }
 
-fn facet_counts(req: &SearchRequest, counted: facets::Counts) -> FacetCounts {
+fn facet_counts(req: &SearchRequest, counted: collect::Counts) -> FacetCounts {
     req.facet_fields
         .iter()
         .zip(counted)

@@ -6,12 +6,13 @@ pub mod aliases;
 pub mod analyzer;
 mod build_query;
 mod cache;
+mod collect;
 mod document;
 pub mod engine;
 pub mod error;
-mod facets;
 pub mod query;
 pub mod schema;
+mod tables;
 
 pub use engine::{Engine, Opened};
 pub use error::Error;

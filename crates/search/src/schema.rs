@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever the schema or analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Full-text fields: CKAN name → (folded field, exact field).
 pub const TEXT_FIELDS: [&str; 8] = [

@@ -1,0 +1,321 @@
+//! Collectors over the per-segment ordinal tables: how many documents match and their facet
+//! counts, and the best matches by score; both can check visibility per document.
+//!
+//! Visibility for the common case (a caller who may see public datasets only) is checked
+//! here, per matching document, rather than intersected as one more posting list: the list
+//! of public datasets is nearly the whole index, and leaving it out of the query keeps a
+//! plain conjunction of words eligible for tantivy's block-max pruning.
+
+use crate::tables::{OrdTable, Tables};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::Weight;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// Per field (in the request's order): value → number of matching documents.
+pub type Counts = Vec<HashMap<String, u64>>;
+
+/// Documents whose `field` holds `value`, e.g. `vis_dataset` = `public`.
+#[derive(Clone, Copy)]
+pub struct OnlyWhere {
+    pub field: &'static str,
+    pub value: &'static str,
+}
+
+/// `OnlyWhere` bound to one segment.
+struct SegmentCheck {
+    table: Option<Arc<OrdTable>>,
+    ord: Option<u32>,
+}
+
+impl SegmentCheck {
+    fn new(
+        only: Option<OnlyWhere>,
+        tables: &Tables,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Option<Self>> {
+        let Some(only) = only else { return Ok(None) };
+        let table = tables.get(reader, only.field)?;
+        let ord = table.as_ref().and_then(|t| t.ord_of(only.value));
+        Ok(Some(SegmentCheck { table, ord }))
+    }
+
+    #[inline]
+    fn allows(&self, doc: DocId) -> bool {
+        match (&self.table, self.ord) {
+            (Some(t), Some(ord)) => t.first(doc) == Some(ord),
+            _ => false,
+        }
+    }
+}
+
+#[inline]
+fn allowed(check: &Option<SegmentCheck>, doc: DocId) -> bool {
+    check.as_ref().is_none_or(|c| c.allows(doc))
+}
+
+/// Counts the matches and, for each requested field, how many matches hold each value.
+pub struct Matches<'a> {
+    pub tables: &'a Tables,
+    /// `None` for a field without exact values (text, dates, numbers): it counts nothing.
+    pub facets: Vec<Option<&'static str>>,
+    pub only: Option<OnlyWhere>,
+}
+
+pub struct MatchesSegment {
+    check: Option<SegmentCheck>,
+    count: usize,
+    /// Scratch space for one block of documents.
+    visible: Vec<DocId>,
+    facets: Vec<Option<(Arc<OrdTable>, Vec<u32>)>>,
+}
+
+impl MatchesSegment {
+    fn add(&mut self, docs: &[DocId]) {
+        let docs = match &self.check {
+            None => docs,
+            Some(check) => {
+                self.visible.clear();
+                self.visible
+                    .extend(docs.iter().copied().filter(|&d| check.allows(d)));
+                &self.visible
+            }
+        };
+        self.count += docs.len();
+        for (table, counts) in self.facets.iter_mut().flatten() {
+            table.count_into(docs, counts);
+        }
+    }
+}
+
+impl Collector for Matches<'_> {
+    type Fruit = (usize, Counts);
+    type Child = MatchesSegment;
+
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<MatchesSegment> {
+        let facets = self
+            .facets
+            .iter()
+            .map(|f| {
+                let Some(f) = f else { return Ok(None) };
+                Ok(self.tables.get(reader, f)?.map(|t| {
+                    let n = t.num_terms();
+                    (t, vec![0u32; n])
+                }))
+            })
+            .collect::<tantivy::Result<_>>()?;
+        Ok(MatchesSegment {
+            check: SegmentCheck::new(self.only, self.tables, reader)?,
+            count: 0,
+            visible: vec![],
+            facets,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<(usize, Counts)>) -> tantivy::Result<(usize, Counts)> {
+        let mut total: Counts = vec![HashMap::new(); self.facets.len()];
+        let mut count = 0;
+        for (n, seg) in segments {
+            count += n;
+            for (into, from) in total.iter_mut().zip(seg) {
+                for (value, n) in from {
+                    *into.entry(value).or_default() += n;
+                }
+            }
+        }
+        Ok((count, total))
+    }
+}
+
+impl SegmentCollector for MatchesSegment {
+    type Fruit = (usize, Counts);
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.add(&[doc]);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.add(docs);
+    }
+
+    fn harvest(self) -> (usize, Counts) {
+        let counts = self
+            .facets
+            .into_iter()
+            .map(|facet| {
+                let mut out = HashMap::new();
+                if let Some((table, counts)) = facet {
+                    let (ords, ns): (Vec<u64>, Vec<u32>) = counts
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(ord, n)| (ord as u64, n))
+                        .unzip();
+                    let mut ns = ns.into_iter();
+                    table.values_of(&ords, |value| {
+                        if let Some(n) = ns.next() {
+                            out.insert(value.to_string(), u64::from(n));
+                        }
+                    });
+                }
+                out
+            })
+            .collect();
+        (self.count, counts)
+    }
+}
+
+/// A scored document; orders by score, then the lower address first (tantivy's tie-break).
+#[derive(Clone, Copy)]
+pub struct Scored(pub Score, pub DocAddress);
+
+impl PartialEq for Scored {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Scored {}
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scored {
+    /// Greater is better: a higher score, or the same score and a lower address.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0
+            .total_cmp(&other.0)
+            .then_with(|| other.1.cmp(&self.1))
+    }
+}
+
+/// The `k` best visible matches by score, best first. Collects through the weight's pruning
+/// loop, so a conjunction of words skips blocks that cannot reach the page (block-max).
+pub struct BestByScore<'a> {
+    pub tables: &'a Tables,
+    pub k: usize,
+    pub only: Option<OnlyWhere>,
+}
+
+/// The best `k` seen so far, worst on top.
+pub struct TopK {
+    k: usize,
+    heap: BinaryHeap<Reverse<Scored>>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k.min(10_000) + 1),
+        }
+    }
+
+    /// Offers a document; returns the score a document must now beat to get in.
+    #[inline]
+    fn offer(&mut self, s: Scored) -> Score {
+        if self.heap.len() < self.k {
+            self.heap.push(Reverse(s));
+        } else if self.heap.peek().is_some_and(|Reverse(worst)| s > *worst) {
+            self.heap.pop();
+            self.heap.push(Reverse(s));
+        }
+        self.threshold()
+    }
+
+    fn threshold(&self) -> Score {
+        if self.heap.len() < self.k {
+            return Score::MIN;
+        }
+        self.heap.peek().map_or(Score::MIN, |Reverse(w)| w.0)
+    }
+
+    fn into_best_first(self) -> Vec<Scored> {
+        let mut v: Vec<Scored> = self.heap.into_iter().map(|Reverse(s)| s).collect();
+        v.sort_by(|a, b| b.cmp(a));
+        v
+    }
+}
+
+pub struct BestSegment {
+    segment: SegmentOrdinal,
+    check: Option<SegmentCheck>,
+    top: TopK,
+}
+
+impl SegmentCollector for BestSegment {
+    type Fruit = Vec<Scored>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if allowed(&self.check, doc) {
+            self.top
+                .offer(Scored(score, DocAddress::new(self.segment, doc)));
+        }
+    }
+
+    fn harvest(self) -> Vec<Scored> {
+        self.top.into_best_first()
+    }
+}
+
+impl Collector for BestByScore<'_> {
+    type Fruit = Vec<Scored>;
+    type Child = BestSegment;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<BestSegment> {
+        Ok(BestSegment {
+            segment,
+            check: SegmentCheck::new(self.only, self.tables, reader)?,
+            top: TopK::new(self.k),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Vec<Scored>> {
+        if self.k == 0 {
+            return Ok(vec![]);
+        }
+        let mut seg = self.for_segment(segment, reader)?;
+        let alive = reader.alive_bitset();
+        // The callback returns the score to beat: blocks whose best possible score is lower
+        // are skipped without being decoded.
+        weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+            let live = alive.is_none_or(|a| a.is_alive(doc));
+            if live && allowed(&seg.check, doc) {
+                seg.top.offer(Scored(score, DocAddress::new(segment, doc)))
+            } else {
+                seg.top.threshold()
+            }
+        })?;
+        Ok(seg.harvest())
+    }
+
+    fn merge_fruits(&self, segments: Vec<Vec<Scored>>) -> tantivy::Result<Vec<Scored>> {
+        let mut all: Vec<Scored> = segments.into_iter().flatten().collect();
+        all.sort_by(|a, b| b.cmp(a));
+        all.truncate(self.k);
+        Ok(all)
+    }
+}

@@ -1,0 +1,260 @@
+//! Per-segment tables of exact-value ordinals: each document's term ordinals for one field,
+//! read once from tantivy's column and kept while the segment lives. Segments never change
+//! (a merge makes a new one), so a table stays valid until its segment leaves the index.
+//! Counting a facet or checking visibility is then a read from a flat array per document
+//! instead of a column decode (the idea of Lucene's field cache and Solr's UnInvertedField).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use tantivy::columnar::StrColumn;
+use tantivy::index::SegmentId;
+use tantivy::{DocId, SegmentReader};
+
+/// Term ordinals, stored as narrow as the segment's dictionary allows: most facet fields
+/// (organizations, formats, visibility) have a few hundred values at most, and a narrow
+/// array keeps a search's reads within fewer cache lines.
+enum Ords {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Ords {
+    /// Ordinals below `num_terms`, plus `num_terms` itself as "no value".
+    fn with_capacity(num_terms: usize, n: usize) -> Ords {
+        if num_terms < usize::from(u8::MAX) {
+            Ords::U8(Vec::with_capacity(n))
+        } else if num_terms < usize::from(u16::MAX) {
+            Ords::U16(Vec::with_capacity(n))
+        } else {
+            Ords::U32(Vec::with_capacity(n))
+        }
+    }
+
+    fn push(&mut self, ord: u32) {
+        // The width was chosen so that every ordinal (and the "no value" mark) fits.
+        match self {
+            Ords::U8(v) => v.push(u8::try_from(ord).unwrap_or(u8::MAX)),
+            Ords::U16(v) => v.push(u16::try_from(ord).unwrap_or(u16::MAX)),
+            Ords::U32(v) => v.push(ord),
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<u32> {
+        match self {
+            Ords::U8(v) => v.get(i).map(|&o| u32::from(o)),
+            Ords::U16(v) => v.get(i).map(|&o| u32::from(o)),
+            Ords::U32(v) => v.get(i).copied(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Ords::U8(v) => v.len(),
+            Ords::U16(v) => v.len(),
+            Ords::U32(v) => v.len(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Ords::U8(v) => v.capacity(),
+            Ords::U16(v) => v.capacity() * 2,
+            Ords::U32(v) => v.capacity() * 4,
+        }
+    }
+}
+
+/// Documents with at most this many values get fixed slots (no offsets to read).
+const MAX_SLOTS: usize = 8;
+
+/// Where each document's values are.
+enum Layout {
+    /// Every document has `n` slots, `ords[d * n..(d + 1) * n]`; unused slots hold the "no
+    /// value" mark. One array read per document, usually within a cache line its neighbours
+    /// share: the layout for fields with few values per dataset (all of CKAN's facets but
+    /// tags, and tags in most catalogues).
+    Slots(usize),
+    /// Document `d`'s values are `ords[starts[d]..starts[d + 1]]`.
+    Starts(Vec<u32>),
+}
+
+/// One field's values in one segment, as term ordinals of the segment's dictionary.
+pub struct OrdTable {
+    column: StrColumn,
+    layout: Layout,
+    ords: Ords,
+}
+
+impl OrdTable {
+    fn read(column: StrColumn, max_doc: DocId) -> OrdTable {
+        let num_terms = column.num_terms();
+        let none = u32::try_from(num_terms).unwrap_or(u32::MAX);
+        let docs = 0..max_doc;
+        let values = |doc| {
+            column
+                .ords()
+                .values_for_doc(doc)
+                .map(|o| u32::try_from(o).unwrap_or(none))
+        };
+        let most = docs.clone().map(|d| values(d).count()).max().unwrap_or(0);
+        let mut ords = Ords::with_capacity(num_terms, max_doc as usize * most.clamp(1, MAX_SLOTS));
+        let layout = if most <= MAX_SLOTS {
+            let n = most.max(1);
+            for doc in docs {
+                let before = ords.len();
+                values(doc).for_each(|o| ords.push(o));
+                (ords.len()..before + n).for_each(|_| ords.push(none));
+            }
+            Layout::Slots(n)
+        } else {
+            let mut starts = Vec::with_capacity(max_doc as usize + 1);
+            starts.push(0);
+            for doc in docs {
+                values(doc).for_each(|o| ords.push(o));
+                starts.push(u32::try_from(ords.len()).unwrap_or(u32::MAX));
+            }
+            Layout::Starts(starts)
+        };
+        OrdTable {
+            column,
+            layout,
+            ords,
+        }
+    }
+
+    /// Where `doc`'s values are in `ords`.
+    #[inline]
+    fn range(&self, doc: DocId) -> std::ops::Range<usize> {
+        let d = doc as usize;
+        match &self.layout {
+            Layout::Slots(n) => d * n..(d + 1) * n,
+            Layout::Starts(starts) => match (starts.get(d), starts.get(d + 1)) {
+                (Some(&a), Some(&b)) => a as usize..b as usize,
+                _ => 0..0,
+            },
+        }
+    }
+
+    /// Adds 1 to `counts[ord]` for each value of each document in `docs`.
+    pub fn count_into(&self, docs: &[DocId], counts: &mut [u32]) {
+        let none = u32::try_from(self.num_terms()).unwrap_or(u32::MAX);
+        // One loop per width, so that the width is not decided again for every value.
+        match &self.ords {
+            Ords::U8(v) => self.count_values(v, docs, none, counts),
+            Ords::U16(v) => self.count_values(v, docs, none, counts),
+            Ords::U32(v) => self.count_values(v, docs, none, counts),
+        }
+    }
+
+    fn count_values<T: Copy + Into<u32>>(
+        &self,
+        ords: &[T],
+        docs: &[DocId],
+        none: u32,
+        counts: &mut [u32],
+    ) {
+        for &doc in docs {
+            for &o in ords.get(self.range(doc)).unwrap_or(&[]) {
+                let o: u32 = o.into();
+                if o != none {
+                    if let Some(c) = counts.get_mut(o as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first term ordinal of `doc` (the only one, for one-valued fields).
+    #[inline]
+    pub fn first(&self, doc: DocId) -> Option<u32> {
+        let none = u32::try_from(self.num_terms()).unwrap_or(u32::MAX);
+        self.ords
+            .get(self.range(doc).start)
+            .filter(|&o| o != none && !self.range(doc).is_empty())
+    }
+
+    pub fn num_terms(&self) -> usize {
+        self.column.num_terms()
+    }
+
+    /// The ordinal of `value` in this segment's dictionary, if any document holds it.
+    pub fn ord_of(&self, value: &str) -> Option<u32> {
+        let ord = self.column.dictionary().term_ord(value).ok()??;
+        u32::try_from(ord).ok()
+    }
+
+    /// Calls `f` with the value of each ordinal in `sorted` (ascending), in one walk
+    /// through the dictionary.
+    pub fn values_of(&self, sorted: &[u64], mut f: impl FnMut(&str)) {
+        let walked = self
+            .column
+            .dictionary()
+            .sorted_ords_to_term_cb(sorted, |bytes| {
+                f(&String::from_utf8_lossy(bytes));
+            });
+        if let Err(e) = walked {
+            tracing::warn!(error = %e, "facet values unreadable in a segment");
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.ords.heap_bytes()
+            + match &self.layout {
+                Layout::Slots(_) => 0,
+                Layout::Starts(s) => s.capacity() * 4,
+            }
+    }
+}
+
+type Slot = Arc<OnceLock<Option<Arc<OrdTable>>>>;
+
+/// The tables in use, by segment and field; built on first use.
+#[derive(Default)]
+pub struct Tables {
+    slots: Mutex<HashMap<(SegmentId, String), Slot>>,
+}
+
+impl Tables {
+    /// The table of `field` in `segment`; `None` when no document of the segment has a value
+    /// (or the field is not an exact-value field).
+    pub fn get(
+        &self,
+        segment: &SegmentReader,
+        field: &str,
+    ) -> tantivy::Result<Option<Arc<OrdTable>>> {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots
+                .entry((segment.segment_id(), field.to_string()))
+                .or_default()
+                .clone()
+        };
+        if let Some(table) = slot.get() {
+            return Ok(table.clone());
+        }
+        // Built outside the map's lock; two searches racing on a new segment may both read
+        // it, and the first one stored wins.
+        let built = segment
+            .fast_fields()
+            .str(field)?
+            .map(|column| Arc::new(OrdTable::read(column, segment.max_doc())));
+        if let Some(t) = &built {
+            tracing::debug!(
+                field,
+                docs = segment.max_doc(),
+                bytes = t.heap_bytes(),
+                "ordinal table built"
+            );
+        }
+        Ok(slot.get_or_init(|| built).clone())
+    }
+
+    /// Forgets the tables of segments that are no longer in the index.
+    pub fn retain_segments(&self, live: &HashSet<SegmentId>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.retain(|(segment, _), _| live.contains(segment));
+    }
+}
