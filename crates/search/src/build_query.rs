@@ -268,8 +268,8 @@ impl<'a> QueryBuilder<'a> {
             }
         }
         let mut rank: Vec<Q> = vec![];
-        for (_, fx, boost) in fields {
-            if has_diacritics {
+        if has_diacritics {
+            for (_, fx, boost) in fields {
                 if let Some(q) = Self::terms_query(self.field(fx)?, exact) {
                     rank.push(Box::new(BoostQuery::new(q, boost * 1.5)));
                 }

@@ -24,11 +24,9 @@ pub struct OnlyWhere {
     pub value: &'static str,
 }
 
-/// `OnlyWhere` bound to one segment.
-struct SegmentCheck {
-    table: Option<Arc<OrdTable>>,
-    ord: Option<u32>,
-}
+/// `OnlyWhere` bound to one segment: the field's table and the value's ordinal, or `None`
+/// when no document of the segment holds the value (then none is allowed).
+struct SegmentCheck(Option<(Arc<OrdTable>, u32)>);
 
 impl SegmentCheck {
     fn new(
@@ -38,16 +36,15 @@ impl SegmentCheck {
     ) -> tantivy::Result<Option<Self>> {
         let Some(only) = only else { return Ok(None) };
         let table = tables.get(reader, only.field)?;
-        let ord = table.as_ref().and_then(|t| t.ord_of(only.value));
-        Ok(Some(SegmentCheck { table, ord }))
+        let bound = table.and_then(|t| t.ord_of(only.value).map(|ord| (t, ord)));
+        Ok(Some(SegmentCheck(bound)))
     }
 
     #[inline]
     fn allows(&self, doc: DocId) -> bool {
-        match (&self.table, self.ord) {
-            (Some(t), Some(ord)) => t.first(doc) == Some(ord),
-            _ => false,
-        }
+        self.0
+            .as_ref()
+            .is_some_and(|(table, ord)| table.first(doc) == Some(*ord))
     }
 }
 
@@ -208,7 +205,7 @@ pub struct BestByScore<'a> {
 }
 
 /// The best `k` seen so far, worst on top.
-pub struct TopK {
+struct TopK {
     k: usize,
     heap: BinaryHeap<Reverse<Scored>>,
 }

@@ -271,16 +271,11 @@ impl Engine {
         // anyway, and intersecting the list of public datasets is then the cheaper check.
         let per_match = req.rows == 0 || matches!(plan, Some(Plan::Score));
         let only = match self.visibility(vis, visibility_field)? {
-            Scope::Public if per_match => Some(OnlyWhere {
+            Scope::Public(_) if per_match => Some(OnlyWhere {
                 field: visibility_field,
                 value: "public",
             }),
-            Scope::Public => {
-                let public = self.filter_term(visibility_field, "public")?;
-                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(public, 0.0))));
-                None
-            }
-            Scope::Query(q) => {
+            Scope::Public(q) | Scope::Wider(q) => {
                 clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
                 None
             }
@@ -317,7 +312,6 @@ impl Engine {
         // collector (it allocates `start + rows` slots).
         let start = if req.cursor.is_some() { 0 } else { req.start }
             .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX));
-        let tables = &self.tables;
         let (addrs, (count, facets), last_key) = if req.rows == 0 {
             (vec![], searcher.search(&query, &matches(only))?, None)
         } else {
@@ -329,7 +323,7 @@ impl Engine {
                     // documents that cannot make the page (block-max pruning).
                     let counted = searcher.search(&query, &matches(only))?;
                     let best = BestByScore {
-                        tables,
+                        tables: &self.tables,
                         k: start.saturating_add(req.rows),
                         only,
                     };
@@ -473,9 +467,10 @@ impl Engine {
             allowed.push((Occur::Should, self.filter_term(field, "deleted")?));
         }
         if allowed.len() == 1 {
-            return Ok(Scope::Public);
+            let (_, public) = allowed.remove(0);
+            return Ok(Scope::Public(public));
         }
-        Ok(Scope::Query(Box::new(BooleanQuery::new(allowed))))
+        Ok(Scope::Wider(Box::new(BooleanQuery::new(allowed))))
     }
 
     fn sort_keys(&self, req: &SearchRequest) -> Result<SortKeys, Error> {
@@ -598,12 +593,12 @@ fn addresses<K>(hits: Vec<(K, DocAddress)>) -> Vec<DocAddress> {
     hits.into_iter().map(|(_, a)| a).collect()
 }
 
-/// Which datasets a search may return.
+/// Which datasets a search may return, as a query.
 enum Scope {
-    /// Public ones only: checked per match (see `collect`).
-    Public,
-    /// Public ones and more (private, drafts, deleted), as a query clause.
-    Query(Box<dyn Query>),
+    /// Public ones only: the search may check this per match instead (see `collect`).
+    Public(Box<dyn Query>),
+    /// Public ones and more (private, drafts, deleted).
+    Wider(Box<dyn Query>),
 }
 
 /// Up to four sort keys: what the request asked for, then the id.

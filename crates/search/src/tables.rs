@@ -49,14 +49,6 @@ impl Ords {
         }
     }
 
-    fn len(&self) -> usize {
-        match self {
-            Ords::U8(v) => v.len(),
-            Ords::U16(v) => v.len(),
-            Ords::U32(v) => v.len(),
-        }
-    }
-
     fn heap_bytes(&self) -> usize {
         match self {
             Ords::U8(v) => v.capacity(),
@@ -85,42 +77,51 @@ pub struct OrdTable {
     column: StrColumn,
     layout: Layout,
     ords: Ords,
+    /// The mark of an unused slot: the number of terms, one past the last ordinal.
+    none: u32,
 }
 
 impl OrdTable {
     fn read(column: StrColumn, max_doc: DocId) -> OrdTable {
         let num_terms = column.num_terms();
         let none = u32::try_from(num_terms).unwrap_or(u32::MAX);
-        let docs = 0..max_doc;
-        let values = |doc| {
-            column
-                .ords()
-                .values_for_doc(doc)
-                .map(|o| u32::try_from(o).unwrap_or(none))
-        };
-        let most = docs.clone().map(|d| values(d).count()).max().unwrap_or(0);
-        let mut ords = Ords::with_capacity(num_terms, max_doc as usize * most.clamp(1, MAX_SLOTS));
-        let layout = if most <= MAX_SLOTS {
+        // One pass over the column; the layout is chosen once the largest count is known.
+        let mut starts: Vec<u32> = Vec::with_capacity(max_doc as usize + 1);
+        let mut all: Vec<u32> = Vec::with_capacity(max_doc as usize);
+        starts.push(0);
+        for doc in 0..max_doc {
+            all.extend(
+                column
+                    .ords()
+                    .values_for_doc(doc)
+                    .map(|o| u32::try_from(o).unwrap_or(none)),
+            );
+            starts.push(u32::try_from(all.len()).unwrap_or(u32::MAX));
+        }
+        let most = starts
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0);
+        let (layout, ords) = if most <= MAX_SLOTS {
             let n = most.max(1);
-            for doc in docs {
-                let before = ords.len();
-                values(doc).for_each(|o| ords.push(o));
-                (ords.len()..before + n).for_each(|_| ords.push(none));
+            let mut ords = Ords::with_capacity(num_terms, max_doc as usize * n);
+            for w in starts.windows(2) {
+                let values = all.get(w[0] as usize..w[1] as usize).unwrap_or(&[]);
+                values.iter().for_each(|&o| ords.push(o));
+                (values.len()..n).for_each(|_| ords.push(none));
             }
-            Layout::Slots(n)
+            (Layout::Slots(n), ords)
         } else {
-            let mut starts = Vec::with_capacity(max_doc as usize + 1);
-            starts.push(0);
-            for doc in docs {
-                values(doc).for_each(|o| ords.push(o));
-                starts.push(u32::try_from(ords.len()).unwrap_or(u32::MAX));
-            }
-            Layout::Starts(starts)
+            let mut ords = Ords::with_capacity(num_terms, all.len());
+            all.iter().for_each(|&o| ords.push(o));
+            (Layout::Starts(starts), ords)
         };
         OrdTable {
             column,
             layout,
             ords,
+            none,
         }
     }
 
@@ -139,26 +140,19 @@ impl OrdTable {
 
     /// Adds 1 to `counts[ord]` for each value of each document in `docs`.
     pub fn count_into(&self, docs: &[DocId], counts: &mut [u32]) {
-        let none = u32::try_from(self.num_terms()).unwrap_or(u32::MAX);
         // One loop per width, so that the width is not decided again for every value.
         match &self.ords {
-            Ords::U8(v) => self.count_values(v, docs, none, counts),
-            Ords::U16(v) => self.count_values(v, docs, none, counts),
-            Ords::U32(v) => self.count_values(v, docs, none, counts),
+            Ords::U8(v) => self.count_values(v, docs, counts),
+            Ords::U16(v) => self.count_values(v, docs, counts),
+            Ords::U32(v) => self.count_values(v, docs, counts),
         }
     }
 
-    fn count_values<T: Copy + Into<u32>>(
-        &self,
-        ords: &[T],
-        docs: &[DocId],
-        none: u32,
-        counts: &mut [u32],
-    ) {
+    fn count_values<T: Copy + Into<u32>>(&self, ords: &[T], docs: &[DocId], counts: &mut [u32]) {
         for &doc in docs {
             for &o in ords.get(self.range(doc)).unwrap_or(&[]) {
                 let o: u32 = o.into();
-                if o != none {
+                if o != self.none {
                     if let Some(c) = counts.get_mut(o as usize) {
                         *c += 1;
                     }
@@ -170,10 +164,11 @@ impl OrdTable {
     /// The first term ordinal of `doc` (the only one, for one-valued fields).
     #[inline]
     pub fn first(&self, doc: DocId) -> Option<u32> {
-        let none = u32::try_from(self.num_terms()).unwrap_or(u32::MAX);
-        self.ords
-            .get(self.range(doc).start)
-            .filter(|&o| o != none && !self.range(doc).is_empty())
+        let range = self.range(doc);
+        if range.is_empty() {
+            return None;
+        }
+        self.ords.get(range.start).filter(|&o| o != self.none)
     }
 
     pub fn num_terms(&self) -> usize {

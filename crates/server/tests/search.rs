@@ -2497,6 +2497,13 @@ both_backends!(
             );
         }
 
+        // An edited dataset is listed once: its replaced version, still in the index until
+        // segments merge, is neither ranked nor counted.
+        patch(srv, json!({"id": "tieu-de", "notes": "Cầu đường, bản sửa"}));
+        let edited = search(srv, &[("q", "cau duong")], None);
+        assert_eq!(names(&edited), ["tieu-de", "ghi-chu"], "{edited:#}");
+        assert_eq!(edited["count"], json!(2));
+
         // Paging through relevance-ranked results: every match once, none twice, and pages
         // agree with one long page.
         let many: Vec<String> = (0..7).map(|i| format!("bao-cao-{i}")).collect();
