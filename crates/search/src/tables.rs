@@ -31,6 +31,15 @@ impl Ords {
         }
     }
 
+    /// One bit per term for `num_terms` ≤ 32: u8, u16 or u32 masks.
+    fn masks_with_capacity(num_terms: usize, n: usize) -> Ords {
+        match num_terms {
+            0..=8 => Ords::U8(Vec::with_capacity(n)),
+            9..=16 => Ords::U16(Vec::with_capacity(n)),
+            _ => Ords::U32(Vec::with_capacity(n)),
+        }
+    }
+
     fn push(&mut self, ord: u32) {
         // The width was chosen so that every ordinal (and the "no value" mark) fits.
         match self {
@@ -60,6 +69,9 @@ impl Ords {
 
 /// Documents with at most this many values get fixed slots (no offsets to read).
 const MAX_SLOTS: usize = 8;
+/// Fields with at most this many terms in a segment, and several values per document, are
+/// kept as one bit mask per document.
+const MAX_MASK_TERMS: usize = 32;
 
 /// Where each document's values are.
 enum Layout {
@@ -68,6 +80,10 @@ enum Layout {
     /// share: the layout for fields with few values per dataset (all of CKAN's facets but
     /// tags, and tags in most catalogues).
     Slots(usize),
+    /// `ords[d]` is a bit mask: bit `t` set when document `d` holds term `t`. For fields of
+    /// few terms and several values per dataset (resource formats): one small read per
+    /// document whatever its number of values.
+    Mask,
     /// Document `d`'s values are `ords[starts[d]..starts[d + 1]]`.
     Starts(Vec<u32>),
 }
@@ -103,7 +119,18 @@ impl OrdTable {
             .map(|w| (w[1] - w[0]) as usize)
             .max()
             .unwrap_or(0);
-        let (layout, ords) = if most <= MAX_SLOTS {
+        let (layout, ords) = if most > 1 && num_terms <= MAX_MASK_TERMS {
+            let mut ords = Ords::masks_with_capacity(num_terms, max_doc as usize);
+            for w in starts.windows(2) {
+                let values = all.get(w[0] as usize..w[1] as usize).unwrap_or(&[]);
+                let mask = values
+                    .iter()
+                    .filter(|&&o| o < none)
+                    .fold(0u32, |m, &o| m | 1u32.checked_shl(o).unwrap_or(0));
+                ords.push(mask);
+            }
+            (Layout::Mask, ords)
+        } else if most <= MAX_SLOTS {
             let n = most.max(1);
             let mut ords = Ords::with_capacity(num_terms, max_doc as usize * n);
             for w in starts.windows(2) {
@@ -131,6 +158,7 @@ impl OrdTable {
         let d = doc as usize;
         match &self.layout {
             Layout::Slots(n) => d * n..(d + 1) * n,
+            Layout::Mask => d..d + 1,
             Layout::Starts(starts) => match (starts.get(d), starts.get(d + 1)) {
                 (Some(&a), Some(&b)) => a as usize..b as usize,
                 _ => 0..0,
@@ -149,6 +177,18 @@ impl OrdTable {
     }
 
     fn count_values<T: Copy + Into<u32>>(&self, ords: &[T], docs: &[DocId], counts: &mut [u32]) {
+        if matches!(self.layout, Layout::Mask) {
+            for &doc in docs {
+                let mut mask: u32 = ords.get(doc as usize).map_or(0, |&m| m.into());
+                while mask != 0 {
+                    if let Some(c) = counts.get_mut(mask.trailing_zeros() as usize) {
+                        *c += 1;
+                    }
+                    mask &= mask - 1;
+                }
+            }
+            return;
+        }
         for &doc in docs {
             for &o in ords.get(self.range(doc)).unwrap_or(&[]) {
                 let o: u32 = o.into();
@@ -168,7 +208,11 @@ impl OrdTable {
         if range.is_empty() {
             return None;
         }
-        self.ords.get(range.start).filter(|&o| o != self.none)
+        let value = self.ords.get(range.start)?;
+        match self.layout {
+            Layout::Mask => (value != 0).then(|| value.trailing_zeros()),
+            _ => (value != self.none).then_some(value),
+        }
     }
 
     pub fn num_terms(&self) -> usize {
@@ -198,7 +242,7 @@ impl OrdTable {
     fn heap_bytes(&self) -> usize {
         self.ords.heap_bytes()
             + match &self.layout {
-                Layout::Slots(_) => 0,
+                Layout::Slots(_) | Layout::Mask => 0,
                 Layout::Starts(s) => s.capacity() * 4,
             }
     }
@@ -251,5 +295,129 @@ impl Tables {
     pub fn retain_segments(&self, live: &HashSet<SegmentId>) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots.retain(|(segment, _), _| live.contains(segment));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Layout, Tables};
+    use std::collections::BTreeMap;
+    use tantivy::schema::{Schema, FAST, STRING};
+    use tantivy::{Index, TantivyDocument};
+
+    /// One segment of `docs` (each a list of values); returns the table's layout and, per
+    /// value, how many documents `count_into` counted for all documents.
+    fn count_all(
+        docs: &[Vec<String>],
+    ) -> (&'static str, BTreeMap<String, u32>, Vec<Option<String>>) {
+        let mut b = Schema::builder();
+        let f = b.add_text_field("tags", STRING | FAST);
+        let index = Index::create_in_ram(b.build());
+        let mut w = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("writer");
+        for values in docs {
+            let mut d = TantivyDocument::default();
+            for v in values {
+                d.add_text(f, v);
+            }
+            w.add_document(d).expect("add");
+        }
+        w.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let segment = searcher.segment_reader(0);
+        let tables = Tables::default();
+        let table = tables.get(segment, "tags").expect("table").expect("values");
+        let layout = match table.layout {
+            Layout::Slots(1) => "single",
+            Layout::Slots(_) => "slots",
+            Layout::Mask => "mask",
+            Layout::Starts(_) => "starts",
+        };
+        let all: Vec<u32> = (0..segment.max_doc()).collect();
+        let mut counts = vec![0u32; table.num_terms()];
+        table.count_into(&all, &mut counts);
+        let ords: Vec<u64> = (0..counts.len() as u64).collect();
+        let mut by_value = BTreeMap::new();
+        let mut n = counts.iter();
+        table.values_of(&ords, |v| {
+            let c = n.next().copied().unwrap_or(0);
+            if c > 0 {
+                by_value.insert(v.to_string(), c);
+            }
+        });
+        let firsts = (0..segment.max_doc())
+            .map(|d| {
+                let mut s = String::new();
+                let ord = table.first(d)?;
+                table.values_of(&[u64::from(ord)], |v| s = v.to_string());
+                Some(s)
+            })
+            .collect();
+        (layout, by_value, firsts)
+    }
+
+    fn brute(docs: &[Vec<String>]) -> BTreeMap<String, u32> {
+        let mut m = BTreeMap::new();
+        for values in docs {
+            for v in values {
+                *m.entry(v.clone()).or_default() += 1;
+            }
+        }
+        m
+    }
+
+    fn values(prefix: &str, range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("{prefix}{i:03}")).collect()
+    }
+
+    #[test]
+    fn every_layout_counts_exactly() {
+        let cases: Vec<(&str, Vec<Vec<String>>)> = vec![
+            // one value or none per document
+            (
+                "single",
+                vec![
+                    values("a", 0..1),
+                    vec![],
+                    values("a", 3..4),
+                    values("a", 0..1),
+                ],
+            ),
+            // several values, at most 32 terms: a bit mask per document (bit 31 included)
+            (
+                "mask",
+                vec![
+                    values("f", 0..5),
+                    vec![],
+                    values("f", 0..32),
+                    values("f", 31..32),
+                ],
+            ),
+            // several values, more than 32 terms, at most 8 per document: fixed slots
+            (
+                "slots",
+                (0..40).map(|i| values("t", i..i + 1 + i % 8)).collect(),
+            ),
+            // a document with more than 8 values and more than 32 terms: offsets
+            (
+                "starts",
+                vec![
+                    values("t", 0..40),
+                    values("t", 5..7),
+                    vec![],
+                    values("t", 39..40),
+                ],
+            ),
+        ];
+        for (expected_layout, docs) in cases {
+            let (layout, counts, firsts) = count_all(&docs);
+            assert_eq!(layout, expected_layout);
+            assert_eq!(counts, brute(&docs), "{expected_layout}");
+            // the first value in term order, as the column sorts a document's values
+            let smallest: Vec<Option<String>> =
+                docs.iter().map(|v| v.iter().min().cloned()).collect();
+            assert_eq!(firsts, smallest, "{expected_layout}");
+        }
     }
 }
