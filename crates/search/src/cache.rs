@@ -123,7 +123,9 @@ mod tests {
     fn hits(n: usize) -> Arc<SearchHits> {
         Arc::new(SearchHits {
             count: n,
-            results: vec![serde_json::Value::Null; n],
+            results: (0..n)
+                .filter_map(|_| serde_json::value::RawValue::from_string("null".into()).ok())
+                .collect(),
             ..Default::default()
         })
     }

@@ -396,13 +396,13 @@ impl Engine {
         &self,
         searcher: &tantivy::Searcher,
         addr: DocAddress,
-    ) -> Result<serde_json::Value, Error> {
+    ) -> Result<Box<serde_json::value::RawValue>, Error> {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let json = doc
             .get_first(self.fields.dict)
             .and_then(|v| v.as_str())
             .unwrap_or("null");
-        serde_json::from_str(json)
+        serde_json::value::RawValue::from_string(json.to_string())
             .map_err(|e| Error::Engine(format!("stored dataset is not JSON: {e}")))
     }
 
@@ -797,7 +797,8 @@ impl Searcher for Engine {
         }
         let hits = Arc::new(Engine::search(self, req, vis)?);
         self.cache.put(generation, req, vis, hits.clone());
-        Ok((*hits).clone())
+        // Not kept (cache off, or too large): the answer is ours alone, no copy needed.
+        Ok(Arc::try_unwrap(hits).unwrap_or_else(|kept| (*kept).clone()))
     }
 
     fn public_dataset_json(

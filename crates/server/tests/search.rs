@@ -2497,6 +2497,34 @@ both_backends!(
             );
         }
 
+        // The answer is the same whichever path writes it: JSON text passed through from the
+        // index (the usual case), or built as a value (JSONP; `fl` is tested above).
+        let plain = search(
+            srv,
+            &[("q", "cau duong"), ("facet.field", r#"["tags"]"#)],
+            None,
+        );
+        let wrapped = srv
+            .request(
+                "GET",
+                &TestServer::action_path("package_search"),
+                &[
+                    ("q".to_string(), "cau duong".to_string()),
+                    ("facet.field".to_string(), r#"["tags"]"#.to_string()),
+                    ("callback".to_string(), "cb".to_string()),
+                ],
+                None,
+                None,
+            )
+            .expect("JSONP request");
+        let text = wrapped.text();
+        let inner = text
+            .strip_prefix("cb(")
+            .and_then(|t| t.strip_suffix(");"))
+            .unwrap_or_else(|| panic!("JSONP body: {text}"));
+        let jsonp: Value = serde_json::from_str(inner).expect("JSONP JSON");
+        assert_eq!(jsonp["result"], plain);
+
         // An edited dataset is listed once: its replaced version, still in the index until
         // segments merge, is neither ranked nor counted.
         patch(srv, json!({"id": "tieu-de", "notes": "Cầu đường, bản sửa"}));

@@ -340,7 +340,7 @@ pub static ACTIONS: &[Action] = &[
         name: "package_search",
         kind: Read,
         run: search::package_search,
-        fast: None,
+        fast: Some(search::package_search_json),
         summary: "Search datasets",
         params: search::PARAMS,
         returns: Object,
