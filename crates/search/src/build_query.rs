@@ -166,6 +166,47 @@ impl<'a> QueryBuilder<'a> {
         }
     }
 
+    /// The terms of a query of plain words (no field, no quotes, no operators but AND, no
+    /// diacritics, nothing English stemming changes): exactly the documents whose `text`
+    /// holds every term match it, as `build` would make it (see `catch_all`). `None` for any
+    /// other query.
+    pub fn plain_words(&mut self, node: &Node) -> Option<Vec<Term>> {
+        let words: Vec<&str> = match node {
+            Node::Match {
+                field: None,
+                value: Value::Word(w),
+            } => vec![w.as_str()],
+            Node::And(clauses) => clauses
+                .iter()
+                .map(|clause| match clause {
+                    (
+                        true,
+                        Node::Match {
+                            field: None,
+                            value: Value::Word(w),
+                        },
+                    ) => Some(w.as_str()),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+            _ => return None,
+        };
+        let text = self.field("text").ok()?;
+        let mut terms = vec![];
+        for word in words {
+            let (folded, exact, stemmed) = self.analyse(word);
+            match folded.as_slice() {
+                [token] if exact == folded && stemmed == folded => {
+                    terms.push(Term::from_field_text(text, token));
+                }
+                _ => return None,
+            }
+        }
+        terms.sort();
+        terms.dedup();
+        Some(terms)
+    }
+
     /// Tokens of `s` under each analysis.
     fn analyse(&mut self, s: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         (

@@ -8,14 +8,14 @@
 
 use crate::tables::{OrdTable, Tables};
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{BitSet, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
-/// Per field (in the request's order): value → number of matching documents.
-pub type Counts = Vec<HashMap<String, u64>>;
+/// Per field (in the request's order): (value, number of matching documents), by value.
+pub type Counts = Vec<Vec<(String, u64)>>;
 
 /// Documents whose `field` holds `value`, e.g. `vis_dataset` = `public`.
 #[derive(Clone, Copy)]
@@ -24,9 +24,10 @@ pub struct OnlyWhere {
     pub value: &'static str,
 }
 
-/// `OnlyWhere` bound to one segment: the field's table and the value's ordinal, or `None`
-/// when no document of the segment holds the value (then none is allowed).
-struct SegmentCheck(Option<(Arc<OrdTable>, u32)>);
+/// `OnlyWhere` bound to one segment: the documents holding the value, as a bit set (a few
+/// hundred kilobytes that stay in the CPU cache, where a table of the field's values would
+/// not).
+struct SegmentCheck(Option<Arc<BitSet>>);
 
 impl SegmentCheck {
     fn new(
@@ -35,16 +36,19 @@ impl SegmentCheck {
         reader: &SegmentReader,
     ) -> tantivy::Result<Option<Self>> {
         let Some(only) = only else { return Ok(None) };
-        let table = tables.get(reader, only.field)?;
-        let bound = table.and_then(|t| t.ord_of(only.value).map(|ord| (t, ord)));
-        Ok(Some(SegmentCheck(bound)))
+        let field = reader.schema().get_field(only.field)?;
+        let term = Term::from_field_text(field, only.value);
+        let postings = reader.inverted_index(field)?;
+        let bits = match postings.get_term_info(&term)? {
+            Some(info) => Some(tables.term_bits(reader, &postings, &term, &info)?),
+            None => None,
+        };
+        Ok(Some(SegmentCheck(bits)))
     }
 
     #[inline]
     fn allows(&self, doc: DocId) -> bool {
-        self.0
-            .as_ref()
-            .is_some_and(|(table, ord)| table.first(doc) == Some(*ord))
+        self.0.as_ref().is_some_and(|bits| bits.contains(doc))
     }
 }
 
@@ -120,17 +124,25 @@ impl Collector for Matches<'_> {
     }
 
     fn merge_fruits(&self, segments: Vec<(usize, Counts)>) -> tantivy::Result<(usize, Counts)> {
-        let mut total: Counts = vec![HashMap::new(); self.facets.len()];
-        let mut count = 0;
-        for (n, seg) in segments {
-            count += n;
-            for (into, from) in total.iter_mut().zip(seg) {
-                for (value, n) in from {
-                    *into.entry(value).or_default() += n;
-                }
+        let count = segments.iter().map(|(n, _)| n).sum();
+        let mut fields: Counts = vec![vec![]; self.facets.len()];
+        for (_, seg) in segments {
+            for (all, values) in fields.iter_mut().zip(seg) {
+                all.extend(values);
             }
         }
-        Ok((count, total))
+        // Each segment lists its values in order; sorted together, equal values are adjacent.
+        for all in fields.iter_mut() {
+            all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            all.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    kept.1 += later.1;
+                }
+                same
+            });
+        }
+        Ok((count, fields))
     }
 }
 
@@ -150,7 +162,7 @@ impl SegmentCollector for MatchesSegment {
             .facets
             .into_iter()
             .map(|facet| {
-                let mut out = HashMap::new();
+                let mut out = vec![];
                 if let Some((table, counts)) = facet {
                     let (ords, ns): (Vec<u64>, Vec<u32>) = counts
                         .into_iter()
@@ -161,7 +173,7 @@ impl SegmentCollector for MatchesSegment {
                     let mut ns = ns.into_iter();
                     table.values_of(&ords, |value| {
                         if let Some(n) = ns.next() {
-                            out.insert(value.to_string(), u64::from(n));
+                            out.push((value.to_string(), u64::from(n)));
                         }
                     });
                 }

@@ -9,7 +9,7 @@ use crate::collect::{self, BestByScore, Matches, OnlyWhere};
 use crate::error::Error;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tables::Tables;
-use crate::{analyzer, document, query};
+use crate::{analyzer, conjunction, document, query};
 use catalogue::actions::search::{FacetCounts, SearchHits, SearchRequest, Searcher, Visibility};
 use catalogue::feed;
 use catalogue::Catalogue;
@@ -239,9 +239,10 @@ impl Engine {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
         let q = req.q.trim();
         // `*:*` (or nothing) adds no clause: the visibility filter below already bounds the set.
-        match query::parse(q).map_err(|e| Error::Query(e.0))? {
+        let parsed = query::parse(q).map_err(|e| Error::Query(e.0))?;
+        match &parsed {
             None | Some(query::Node::All) => {}
-            Some(node) => clauses.push((Occur::Must, qb.build(&node).map_err(Error::Query)?)),
+            Some(node) => clauses.push((Occur::Must, qb.build(node).map_err(Error::Query)?)),
         }
         let mut mentions_type = false;
         for fq in &req.fq {
@@ -295,7 +296,16 @@ impl Engine {
             1 => clauses.remove(0).1,
             _ => Box::new(BooleanQuery::new(clauses)),
         };
+        // Plain words seen by public eyes only: counted by walking the words' postings.
+        let words = match (&parsed, only, req.fq.is_empty(), &req.cursor) {
+            (Some(node), Some(_), true, None) => qb.plain_words(node),
+            _ => None,
+        };
         let searcher = self.reader.searcher();
+        let count = |matches: &Matches| match &words {
+            Some(terms) => conjunction::count(&searcher, &self.tables, terms, matches),
+            None => searcher.search(&query, matches),
+        };
         let matches = |only| Matches {
             tables: &self.tables,
             facets: req
@@ -313,7 +323,7 @@ impl Engine {
         let start = if req.cursor.is_some() { 0 } else { req.start }
             .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX));
         let (addrs, (count, facets), last_key) = if req.rows == 0 {
-            (vec![], searcher.search(&query, &matches(only))?, None)
+            (vec![], count(&matches(only))?, None)
         } else {
             let top = TopDocs::with_limit(req.rows).and_offset(start);
             match plan {
@@ -321,7 +331,7 @@ impl Engine {
                     // Two passes: counting and facets need every match but no scores, and
                     // tantivy then skips BM25 entirely; the best matches alone can skip
                     // documents that cannot make the page (block-max pruning).
-                    let counted = searcher.search(&query, &matches(only))?;
+                    let counted = count(&matches(only))?;
                     let best = BestByScore {
                         tables: &self.tables,
                         k: start.saturating_add(req.rows),

@@ -7,6 +7,7 @@ pub mod analyzer;
 mod build_query;
 mod cache;
 mod collect;
+mod conjunction;
 mod document;
 pub mod engine;
 pub mod error;

@@ -21,7 +21,13 @@ pub struct AppState {
     pub storage: files::Storage,
     pub max_body_bytes: usize,
     pub max_upload_bytes: u64,
+    /// Places for searches running at once (see `api::call`).
+    pub searches: Arc<tokio::sync::Semaphore>,
 }
+
+/// Searches in flight per core. A search is CPU-bound from start to end; a few per core keep
+/// every core busy while one waits for its thread, more only slice each other's time.
+const SEARCHES_PER_CORE: usize = 4;
 
 fn cors(origins: &[String]) -> Cors {
     let base = Cors::default()
@@ -47,6 +53,9 @@ pub fn build(
         storage,
         max_body_bytes: settings.max_body_bytes,
         max_upload_bytes: settings.max_upload_bytes,
+        searches: Arc::new(tokio::sync::Semaphore::new(
+            SEARCHES_PER_CORE * std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
     });
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {

@@ -2596,6 +2596,22 @@ both_backends!(
         }
         assert_eq!(counts, with_five, "{r:#}");
 
+        // Many more searches at once than there are places for them (4 per core): they
+        // queue, and every one is answered, in full.
+        let answers: Vec<Value> = std::thread::scope(|scope| {
+            let running: Vec<_> = (0..48)
+                .map(|_| scope.spawn(|| search(srv, &[("q", "bao cao"), ("rows", "3")], None)))
+                .collect();
+            running
+                .into_iter()
+                .map(|t| t.join().expect("search thread"))
+                .collect()
+        });
+        for answer in &answers {
+            assert_eq!(answer["count"], json!(7));
+            assert_eq!(names(answer), all[..3]);
+        }
+
         // A private dataset matching the words is neither counted nor listed for anonymous
         // callers, yet found by a sysadmin who asks for private datasets.
         create(

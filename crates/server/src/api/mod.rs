@@ -166,6 +166,13 @@ async fn action(
     let cat = state.catalogue.clone();
     let file = pending.as_ref().map(|p| p.upload.clone());
     let callback_free = callback.is_none();
+    // Searches beyond the places available wait here, in arrival order and without holding
+    // a thread. Left to the blocking pools, each worker's own, every search in flight shares
+    // the cores with all the others and the slowest (the p99) wait longest.
+    let _search_place = match action.name {
+        "package_search" => state.searches.acquire().await.ok(),
+        _ => None,
+    };
     let outcome = web::block(move || {
         let actor = match token {
             Some(t) => catalogue::actions::user::authenticate(&cat, &t)?,
