@@ -106,7 +106,7 @@ impl Collector for Matches<'_> {
             .map(|f| {
                 let Some(f) = f else { return Ok(None) };
                 Ok(self.tables.get(reader, f)?.map(|t| {
-                    let n = t.num_terms();
+                    let n = t.counters();
                     (t, vec![0u32; n])
                 }))
             })
@@ -164,7 +164,8 @@ impl SegmentCollector for MatchesSegment {
             .map(|facet| {
                 let mut out = vec![];
                 if let Some((table, counts)) = facet {
-                    let (ords, ns): (Vec<u64>, Vec<u32>) = counts
+                    let (ords, ns): (Vec<u64>, Vec<u32>) = table
+                        .term_counts(&counts)
                         .into_iter()
                         .enumerate()
                         .filter(|(_, n)| *n > 0)

@@ -159,13 +159,54 @@ impl OrdTable {
         }
     }
 
-    /// Adds 1 to `counts[ord]` for each value of each document in `docs`.
-    pub fn count_into(&self, docs: &[DocId], counts: &mut [u32]) {
+    /// How many counters `count_into` needs.
+    pub fn counters(&self) -> usize {
+        match (&self.layout, &self.ords) {
+            (Layout::Mask, Ords::U8(_)) => 256,
+            _ => self.num_terms(),
+        }
+    }
+
+    /// Counts the values of the documents in `docs` into `counters` (see `term_counts`).
+    pub fn count_into(&self, docs: &[DocId], counters: &mut [u32]) {
         // One loop per width, so that the width is not decided again for every value.
         match &self.ords {
-            Ords::U8(v) => self.count_values(v, docs, counts),
-            Ords::U16(v) => self.count_values(v, docs, counts),
-            Ords::U32(v) => self.count_values(v, docs, counts),
+            // Masks of at most 8 terms: one counter per distinct mask, each document one
+            // increment. Counting bit by bit instead, the same few counters are incremented
+            // several times per document, each increment waiting for the previous one.
+            Ords::U8(masks) if matches!(self.layout, Layout::Mask) => {
+                for &doc in docs {
+                    if let Some(c) = masks
+                        .get(doc as usize)
+                        .and_then(|&m| counters.get_mut(usize::from(m)))
+                    {
+                        *c += 1;
+                    }
+                }
+            }
+            Ords::U8(v) => self.count_values(v, docs, counters),
+            Ords::U16(v) => self.count_values(v, docs, counters),
+            Ords::U32(v) => self.count_values(v, docs, counters),
+        }
+    }
+
+    /// Per term ordinal, the documents `count_into` counted in `counters`.
+    pub fn term_counts(&self, counters: &[u32]) -> Vec<u32> {
+        match (&self.layout, &self.ords) {
+            (Layout::Mask, Ords::U8(_)) => {
+                let mut counts = vec![0u32; self.num_terms()];
+                for (mask, &n) in counters.iter().enumerate().filter(|(_, n)| **n > 0) {
+                    let mut bits = mask;
+                    while bits != 0 {
+                        if let Some(c) = counts.get_mut(bits.trailing_zeros() as usize) {
+                            *c += n;
+                        }
+                        bits &= bits - 1;
+                    }
+                }
+                counts
+            }
+            _ => counters.to_vec(),
         }
     }
 
@@ -351,8 +392,9 @@ mod tests {
             Layout::Starts(_) => "starts",
         };
         let all: Vec<u32> = (0..segment.max_doc()).collect();
-        let mut counts = vec![0u32; table.num_terms()];
-        table.count_into(&all, &mut counts);
+        let mut counters = vec![0u32; table.counters()];
+        table.count_into(&all, &mut counters);
+        let counts = table.term_counts(&counters);
         let ords: Vec<u64> = (0..counts.len() as u64).collect();
         let mut by_value = BTreeMap::new();
         let mut n = counts.iter();
@@ -390,6 +432,17 @@ mod tests {
                     vec![],
                     values("a", 3..4),
                     values("a", 0..1),
+                ],
+            ),
+            // several values, at most 8 terms: a byte mask per document, counted by mask
+            (
+                "mask",
+                vec![
+                    values("r", 0..5),
+                    values("r", 0..5),
+                    vec![],
+                    values("r", 3..8),
+                    values("r", 7..8),
                 ],
             ),
             // several values, at most 32 terms: a bit mask per document (bit 31 included)
