@@ -8,7 +8,8 @@
 #   (a) a two-word free-text query with organization, tags and res_format facets
 #   (b) an fq filter only
 #   (c) *:* sorted by metadata_modified desc
-# Prints a Markdown report: generate and index time, index size, RSS, req/s, p50, p99.
+# Prints a Markdown report: generate and index time, index size, RSS, req/s, p50, p99, and the
+# server's CPU time per request.
 # Targets at 1,000,000 datasets on 2 cores: p99 < 50 ms for (a), reindex < 5 min, RSS < 1 GB.
 #
 # Environment: BENCH_SIZES, BENCH_SECONDS (default 15), BENCH_KEEP=1 (keep the data dirs),
@@ -47,6 +48,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+# CPU time (user + system) the process has used, in clock ticks: per request, steadier than
+# req/s on a machine whose neighbours come and go.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 
 # wrk --latency output → "req/s p50_ms p99_ms errors"
@@ -68,8 +72,8 @@ QA="q=$(urlenc 'du lich')&facet.field=$(urlenc '["organization","tags","res_form
 QB="fq=$(urlenc "res_format:GeoJSON organization:ha-noi")&rows=10"
 QC="q=$(urlenc '*:*')&sort=$(urlenc 'metadata_modified desc')&rows=10"
 
-REPORT="| datasets | generate | reindex | index size | query | req/s | p50 ms | p99 ms | errors | RSS after, MiB | peak RSS, MiB |
-|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+REPORT="| datasets | generate | reindex | index size | query | req/s | p50 ms | p99 ms | server CPU ms/req | errors | RSS after, MiB | peak RSS, MiB |
+|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
 for N in $SIZES; do
   if [[ -n ${BENCH_DATA_DIR:-} ]]; then
     WORK=$BENCH_DATA_DIR
@@ -109,10 +113,14 @@ for N in $SIZES; do
     url="$addr/api/3/action/package_search?$qs"
     curl -sf "$url" >/dev/null || die "query ($label) failed: $url"
     wrk -t2 -c32 -d2s "$url" >/dev/null
+    cpu0=$(cpu_ticks "$SERVER_PID")
     wrk -t2 -c32 -d"${DURATION}s" --latency "$url" >"$WORK/wrk-$label.txt"
+    cpu1=$(cpu_ticks "$SERVER_PID")
     read -r rps p50 p99 errs < <(parse_wrk "$WORK/wrk-$label.txt")
+    n=$(awk '/requests in/ {print $1}' "$WORK/wrk-$label.txt")
+    cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$n" -v t="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / t * 1000 / n}')
     REPORT+="
-| $N | $gen | $idx | $size MiB | ($label) | $rps | $p50 | $p99 | $errs | $(mib "$(rss_kib "$SERVER_PID" VmRSS)") | $(mib "$(rss_kib "$SERVER_PID" VmHWM)") |"
+| $N | $gen | $idx | $size MiB | ($label) | $rps | $p50 | $p99 | $cpu | $errs | $(mib "$(rss_kib "$SERVER_PID" VmRSS)") | $(mib "$(rss_kib "$SERVER_PID" VmHWM)") |"
   done
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
   [[ ${BENCH_KEEP:-0} == 1 ]] && log "kept $WORK" || rm -rf "$WORK"
