@@ -107,7 +107,7 @@ mod tests {
         let words = |d: u32| {
             let mut w = vec!["all".to_string(), format!("id{d}")];
             for (word, every) in [("even", 2), ("seven", 7), ("few", 40), ("rare", 100)] {
-                if d % every == 0 {
+                if d.is_multiple_of(every) {
                     w.push(word.to_string());
                 }
             }
