@@ -55,6 +55,9 @@ pub struct Catalogue {
     pub db: Database,
     pub config: Config,
     searcher: std::sync::OnceLock<std::sync::Arc<dyn actions::search::Searcher>>,
+    /// Organization and group titles by name, for facets, and the index generation they
+    /// were read at.
+    group_titles: actions::search::TitleCache,
 }
 
 impl Catalogue {
@@ -63,7 +66,12 @@ impl Catalogue {
             db: Database::open(database_url)?,
             config,
             searcher: std::sync::OnceLock::new(),
+            group_titles: Default::default(),
         })
+    }
+
+    pub(crate) fn group_titles(&self) -> &actions::search::TitleCache {
+        &self.group_titles
     }
 
     /// Installs the engine that answers package_search (once; later calls are ignored).

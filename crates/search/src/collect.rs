@@ -8,7 +8,7 @@
 
 use crate::tables::{OrdTable, Tables};
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
@@ -123,31 +123,52 @@ impl Collector for Matches<'_> {
         false
     }
 
-    fn merge_fruits(&self, segments: Vec<(usize, Counts)>) -> tantivy::Result<(usize, Counts)> {
-        let count = segments.iter().map(|(n, _)| n).sum();
-        let mut fields: Counts = vec![vec![]; self.facets.len()];
-        for (_, seg) in segments {
-            for (all, values) in fields.iter_mut().zip(seg) {
-                all.extend(values);
+    fn merge_fruits(&self, segments: Vec<SegmentCounts>) -> tantivy::Result<(usize, Counts)> {
+        let count = segments.iter().map(|s| s.count).sum();
+        let mut fields: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); self.facets.len()];
+        for segment in segments {
+            for (all, facet) in fields.iter_mut().zip(segment.facets) {
+                let Some((table, counters)) = facet else {
+                    continue;
+                };
+                let (ords, ns): (Vec<u64>, Vec<u32>) = table
+                    .term_counts(&counters)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(ord, n)| (ord as u64, n))
+                    .unzip();
+                let mut ns = ns.into_iter().map(u64::from);
+                // A value is allocated once per search, not once per segment.
+                table.values_of(&ords, |value| {
+                    let n = ns.next().unwrap_or(0);
+                    match all.get_mut(value) {
+                        Some(total) => *total += n,
+                        None => {
+                            all.insert(value.to_string(), n);
+                        }
+                    }
+                });
             }
         }
-        // Each segment lists its values in order; sorted together, equal values are adjacent.
-        for all in fields.iter_mut() {
-            all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            all.dedup_by(|later, kept| {
-                let same = later.0 == kept.0;
-                if same {
-                    kept.1 += later.1;
-                }
-                same
-            });
-        }
-        Ok((count, fields))
+        Ok((
+            count,
+            fields
+                .into_iter()
+                .map(|f| f.into_iter().collect())
+                .collect(),
+        ))
     }
 }
 
+/// One segment's matches: how many, and per field the table and its counters.
+pub struct SegmentCounts {
+    count: usize,
+    facets: Vec<Option<(Arc<OrdTable>, Vec<u32>)>>,
+}
+
 impl SegmentCollector for MatchesSegment {
-    type Fruit = (usize, Counts);
+    type Fruit = SegmentCounts;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         self.add(&[doc]);
@@ -157,31 +178,11 @@ impl SegmentCollector for MatchesSegment {
         self.add(docs);
     }
 
-    fn harvest(self) -> (usize, Counts) {
-        let counts = self
-            .facets
-            .into_iter()
-            .map(|facet| {
-                let mut out = vec![];
-                if let Some((table, counts)) = facet {
-                    let (ords, ns): (Vec<u64>, Vec<u32>) = table
-                        .term_counts(&counts)
-                        .into_iter()
-                        .enumerate()
-                        .filter(|(_, n)| *n > 0)
-                        .map(|(ord, n)| (ord as u64, n))
-                        .unzip();
-                    let mut ns = ns.into_iter();
-                    table.values_of(&ords, |value| {
-                        if let Some(n) = ns.next() {
-                            out.push((value.to_string(), u64::from(n)));
-                        }
-                    });
-                }
-                out
-            })
-            .collect();
-        (self.count, counts)
+    fn harvest(self) -> SegmentCounts {
+        SegmentCounts {
+            count: self.count,
+            facets: self.facets,
+        }
     }
 }
 

@@ -377,6 +377,7 @@ impl Engine {
             results,
             facets: facet_counts(req, facets),
             next_cursor,
+            generation: self.applied_seq(),
         })
     }
 

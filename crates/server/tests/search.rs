@@ -1970,6 +1970,16 @@ both_backends!(read_your_writes_sqlite, read_your_writes_postgres, |srv| {
         srv,
         json!({"name": "trong-nhom", "owner_org": "so-a", "groups": [{"name": "nhom"}]}),
     );
+    // (searched once before the change, so that a cached title would show if kept too long)
+    let before = search(
+        srv,
+        &[("fq", "groups:nhom"), ("facet.field", r#"["groups"]"#)],
+        None,
+    );
+    assert_ne!(
+        before["search_facets"]["groups"]["items"][0]["display_name"],
+        "Nhóm đổi tên"
+    );
     srv.ok(srv.post(
         "group_patch",
         &json!({"id": "nhom", "title": "Nhóm đổi tên"}),

@@ -178,6 +178,8 @@ pub struct SearchHits {
     pub results: Vec<Box<RawValue>>,
     pub facets: FacetCounts,
     pub next_cursor: Option<String>,
+    /// The change-feed sequence number the index reflected when it answered.
+    pub generation: i64,
 }
 
 /// A search engine over the catalogue's datasets.
@@ -336,7 +338,7 @@ fn search<T>(ctx: &Ctx, p: &Params, then: impl FnOnce(&Answer) -> Result<T>) -> 
     let mut search_facets = Map::new();
     for (field, counts) in &hits.facets {
         let names: Vec<&str> = counts.iter().map(|(v, _)| v.as_str()).collect();
-        let display = display_names(ctx, field, &names)?;
+        let display = display_names(ctx, field, &names, hits.generation)?;
         facets.insert(
             field.clone(),
             Value::Object(counts.iter().map(|(v, c)| (v.clone(), json!(c))).collect()),
@@ -400,24 +402,71 @@ pub fn package_search(ctx: &Ctx, p: Params) -> Result<Value> {
     Ok(out)
 }
 
+/// Organization and group titles by name, as facets show them, read at one index
+/// generation: a title that changes reaches every dataset of its organization or group
+/// through the change feed, which moves the generation on and empties the cache.
+#[derive(Default)]
+pub struct TitleCache(std::sync::Mutex<(i64, std::collections::HashMap<String, String>)>);
+
+impl TitleCache {
+    fn lookup(&self, generation: i64, names: &[&str]) -> Vec<Option<String>> {
+        let cached = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        names
+            .iter()
+            .map(|n| {
+                (cached.0 == generation)
+                    .then(|| cached.1.get(*n).cloned())
+                    .flatten()
+            })
+            .collect()
+    }
+
+    fn store(&self, generation: i64, titles: Vec<(String, String)>) {
+        let mut cached = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.0 != generation {
+            *cached = (generation, Default::default());
+        }
+        cached.1.extend(titles);
+    }
+}
+
 /// Facet values as people read them: organization and group titles, licence titles.
-fn display_names(ctx: &Ctx, field: &str, values: &[&str]) -> Result<Vec<String>> {
+fn display_names(ctx: &Ctx, field: &str, values: &[&str], generation: i64) -> Result<Vec<String>> {
     match field {
         "organization" | "groups" => {
-            let rows: Vec<(String, String)> = ctx.cat.db.read(|c| {
-                groups::table
-                    .filter(groups::name.eq_any(values))
-                    .select((groups::name, groups::title))
-                    .load(c)
-            })?;
-            Ok(values
+            let titles = ctx.cat.group_titles();
+            let mut shown = titles.lookup(generation, values);
+            let missing: Vec<&str> = values
                 .iter()
-                .map(|v| {
-                    rows.iter()
-                        .find(|(n, _)| n == v)
-                        .map(|(n, t)| super::load::display_name(t, n))
-                        .unwrap_or_else(|| v.to_string())
-                })
+                .zip(&shown)
+                .filter(|(_, t)| t.is_none())
+                .map(|(v, _)| *v)
+                .collect();
+            if !missing.is_empty() {
+                let rows: Vec<(String, String)> = ctx.cat.db.read(|c| {
+                    groups::table
+                        .filter(groups::name.eq_any(&missing))
+                        .select((groups::name, groups::title))
+                        .load(c)
+                })?;
+                let rows: Vec<(String, String)> = rows
+                    .into_iter()
+                    .map(|(name, title)| {
+                        let t = super::load::display_name(&title, &name);
+                        (name, t)
+                    })
+                    .collect();
+                for (slot, v) in shown.iter_mut().zip(values) {
+                    if slot.is_none() {
+                        *slot = rows.iter().find(|(n, _)| n == v).map(|(_, t)| t.clone());
+                    }
+                }
+                titles.store(generation, rows);
+            }
+            Ok(shown
+                .into_iter()
+                .zip(values)
+                .map(|(t, v)| t.unwrap_or_else(|| v.to_string()))
                 .collect())
         }
         "license_id" => Ok(values
