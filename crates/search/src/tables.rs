@@ -62,6 +62,8 @@ impl Ords {
 
 /// Documents with at most this many values get fixed slots (no offsets to read).
 const MAX_SLOTS: usize = 8;
+/// Counters for byte ordinals (and byte masks): one per possible byte.
+const BYTE_COUNTERS: usize = 256;
 /// Fields with at most this many terms in a segment, and several values per document, are
 /// kept as one bit mask per document.
 const MAX_MASK_TERMS: usize = 32;
@@ -159,42 +161,51 @@ impl OrdTable {
         }
     }
 
-    /// How many counters `count_into` needs.
+    /// How many counters `count_into` needs. Byte ordinals always get 256: every byte is
+    /// then a valid index, so counting needs no bounds check, and the "no value" mark (or a
+    /// mask's extra values) fall in counters that `term_counts` leaves out.
     pub fn counters(&self) -> usize {
-        match (&self.layout, &self.ords) {
-            (Layout::Mask, Ords::U8(_)) => 256,
+        match &self.ords {
+            Ords::U8(_) => BYTE_COUNTERS,
             _ => self.num_terms(),
         }
     }
 
     /// Counts the values of the documents in `docs` into `counters` (see `term_counts`).
     pub fn count_into(&self, docs: &[DocId], counters: &mut [u32]) {
-        // One loop per width, so that the width is not decided again for every value.
-        match &self.ords {
-            // Masks of at most 8 terms: one counter per distinct mask, each document one
-            // increment. Counting bit by bit instead, the same few counters are incremented
-            // several times per document, each increment waiting for the previous one.
-            Ords::U8(masks) if matches!(self.layout, Layout::Mask) => {
-                for &doc in docs {
-                    if let Some(c) = masks
-                        .get(doc as usize)
-                        .and_then(|&m| counters.get_mut(usize::from(m)))
-                    {
-                        *c += 1;
-                    }
-                }
-            }
-            Ords::U8(v) => self.count_values(v, docs, counters),
-            Ords::U16(v) => self.count_values(v, docs, counters),
-            Ords::U32(v) => self.count_values(v, docs, counters),
+        // One loop per width and layout, so that neither is decided again for every value.
+        match (
+            &self.ords,
+            <&mut [u32; BYTE_COUNTERS]>::try_from(&mut *counters),
+        ) {
+            (Ords::U8(ords), Ok(counters)) => match self.layout {
+                // Masks of at most 8 terms: one counter per distinct mask, each document one
+                // increment. Counting bit by bit instead, the same few counters are
+                // incremented several times per document, each increment waiting for the
+                // previous one.
+                Layout::Mask => count_rows::<1>(ords, docs, counters),
+                Layout::Slots(1) => count_rows::<1>(ords, docs, counters),
+                Layout::Slots(2) => count_rows::<2>(ords, docs, counters),
+                Layout::Slots(3) => count_rows::<3>(ords, docs, counters),
+                Layout::Slots(4) => count_rows::<4>(ords, docs, counters),
+                Layout::Slots(5) => count_rows::<5>(ords, docs, counters),
+                Layout::Slots(6) => count_rows::<6>(ords, docs, counters),
+                Layout::Slots(7) => count_rows::<7>(ords, docs, counters),
+                Layout::Slots(_) => count_rows::<MAX_SLOTS>(ords, docs, counters),
+                Layout::Starts(_) => self.count_values(ords, docs, counters),
+            },
+            (Ords::U8(v), Err(_)) => self.count_values(v, docs, counters),
+            (Ords::U16(v), _) => self.count_values(v, docs, counters),
+            (Ords::U32(v), _) => self.count_values(v, docs, counters),
         }
     }
 
     /// Per term ordinal, the documents `count_into` counted in `counters`.
     pub fn term_counts(&self, counters: &[u32]) -> Vec<u32> {
+        let num_terms = self.num_terms();
         match (&self.layout, &self.ords) {
             (Layout::Mask, Ords::U8(_)) => {
-                let mut counts = vec![0u32; self.num_terms()];
+                let mut counts = vec![0u32; num_terms];
                 for (mask, &n) in counters.iter().enumerate().filter(|(_, n)| **n > 0) {
                     let mut bits = mask;
                     while bits != 0 {
@@ -206,7 +217,7 @@ impl OrdTable {
                 }
                 counts
             }
-            _ => counters.to_vec(),
+            _ => counters.iter().take(num_terms).copied().collect(),
         }
     }
 
@@ -259,6 +270,21 @@ impl OrdTable {
                 Layout::Slots(_) | Layout::Mask => 0,
                 Layout::Starts(s) => s.capacity() * 4,
             }
+    }
+}
+
+/// Counts rows of `K` byte ordinals (or one byte mask): row `d` is `ords[d * K..(d + 1) * K]`.
+/// With the row length fixed and a counter for every byte, the loop is a load and an
+/// increment per value, without bounds checks or tests for the "no value" mark, about twice
+/// as fast as the general loop over the slots of a 5-tag catalogue.
+fn count_rows<const K: usize>(ords: &[u8], docs: &[DocId], counters: &mut [u32; BYTE_COUNTERS]) {
+    for &doc in docs {
+        let start = doc as usize * K;
+        if let Some(row) = ords.get(start..start + K) {
+            for &o in row {
+                counters[usize::from(o)] += 1;
+            }
+        }
     }
 }
 
@@ -459,6 +485,11 @@ mod tests {
             (
                 "slots",
                 (0..40).map(|i| values("t", i..i + 1 + i % 8)).collect(),
+            ),
+            // more than 255 terms, at most 8 per document: slots of 16-bit ordinals
+            (
+                "slots",
+                (0..300).map(|i| values("w", i..i + 1 + i % 3)).collect(),
             ),
             // a document with more than 8 values and more than 32 terms: offsets
             (
