@@ -7,8 +7,9 @@
 //! plain conjunction of words eligible for tantivy's block-max pruning.
 
 use crate::tables::{OrdTable, Tables};
+use std::borrow::Cow;
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
@@ -125,39 +126,24 @@ impl Collector for Matches<'_> {
 
     fn merge_fruits(&self, segments: Vec<SegmentCounts>) -> tantivy::Result<(usize, Counts)> {
         let count = segments.iter().map(|s| s.count).sum();
-        let mut fields: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); self.facets.len()];
-        for segment in segments {
-            for (all, facet) in fields.iter_mut().zip(segment.facets) {
-                let Some((table, counters)) = facet else {
-                    continue;
-                };
-                let (ords, ns): (Vec<u64>, Vec<u32>) = table
-                    .term_counts(&counters)
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(ord, n)| (ord as u64, n))
-                    .unzip();
-                let mut ns = ns.into_iter().map(u64::from);
-                // A value is allocated once per search, not once per segment.
-                table.values_of(&ords, |value| {
-                    let n = ns.next().unwrap_or(0);
-                    match all.get_mut(value) {
-                        Some(total) => *total += n,
-                        None => {
-                            all.insert(value.to_string(), n);
-                        }
-                    }
-                });
+        // Segments mostly share their values: each is allocated once per search, at the end.
+        let mut fields: Vec<HashMap<Cow<str>, u64>> = vec![HashMap::new(); self.facets.len()];
+        for segment in &segments {
+            for (all, facet) in fields.iter_mut().zip(&segment.facets) {
+                if let Some((table, counters)) = facet {
+                    table.for_each_count(counters, |value, n| *all.entry(value).or_default() += n);
+                }
             }
         }
-        Ok((
-            count,
-            fields
+        let by_value = |field: HashMap<Cow<str>, u64>| {
+            let mut counts: Vec<(String, u64)> = field
                 .into_iter()
-                .map(|f| f.into_iter().collect())
-                .collect(),
-        ))
+                .map(|(v, n)| (v.into_owned(), n))
+                .collect();
+            counts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            counts
+        };
+        Ok((count, fields.into_iter().map(by_value).collect()))
     }
 }
 

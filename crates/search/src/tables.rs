@@ -4,6 +4,7 @@
 //! Counting a facet or checking visibility is then a read from a flat array per document
 //! instead of a column decode (the idea of Lucene's field cache and Solr's UnInvertedField).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use tantivy::columnar::StrColumn;
@@ -62,6 +63,9 @@ impl Ords {
 
 /// Documents with at most this many values get fixed slots (no offsets to read).
 const MAX_SLOTS: usize = 8;
+/// Dictionaries of at most this many terms are kept in their tables as strings (a few
+/// hundred kilobytes at most): organizations, groups, tags, formats, licences.
+const CACHED_VALUES: usize = 1 << 12;
 /// Counters for byte ordinals (and byte masks): one per possible byte.
 const BYTE_COUNTERS: usize = 256;
 /// Fields with at most this many terms in a segment, and several values per document, are
@@ -86,6 +90,9 @@ enum Layout {
 /// One field's values in one segment, as term ordinals of the segment's dictionary.
 pub struct OrdTable {
     column: StrColumn,
+    /// The values by ordinal, for a dictionary of at most `CACHED_VALUES` terms: merging a
+    /// search's facet counts then borrows them instead of walking the dictionary each time.
+    values: Option<Vec<Box<str>>>,
     layout: Layout,
     ords: Ords,
     /// The mark of an unused slot: the number of terms, one past the last ordinal.
@@ -139,8 +146,15 @@ impl OrdTable {
             all.iter().for_each(|&o| ords.push(o));
             (Layout::Starts(starts), ords)
         };
+        let values = (num_terms <= CACHED_VALUES).then(|| {
+            let mut values = Vec::with_capacity(num_terms);
+            let all: Vec<u64> = (0..num_terms as u64).collect();
+            read_values(&column, &all, |v| values.push(v.into()));
+            values
+        });
         OrdTable {
             column,
+            values,
             layout,
             ords,
             none,
@@ -250,26 +264,51 @@ impl OrdTable {
         self.column.num_terms()
     }
 
-    /// Calls `f` with the value of each ordinal in `sorted` (ascending), in one walk
-    /// through the dictionary.
-    pub fn values_of(&self, sorted: &[u64], mut f: impl FnMut(&str)) {
-        let walked = self
-            .column
-            .dictionary()
-            .sorted_ords_to_term_cb(sorted, |bytes| {
-                f(&String::from_utf8_lossy(bytes));
-            });
-        if let Err(e) = walked {
-            tracing::warn!(error = %e, "facet values unreadable in a segment");
+    /// Calls `f` with each value `count_into` counted in `counters`, and its count, in the
+    /// order of the dictionary. Values are borrowed from the table when it keeps them.
+    pub fn for_each_count<'a>(&'a self, counters: &[u32], mut f: impl FnMut(Cow<'a, str>, u64)) {
+        let counts = self.term_counts(counters);
+        let counted = counts.iter().enumerate().filter(|(_, n)| **n > 0);
+        match &self.values {
+            Some(values) => {
+                for (ord, &n) in counted {
+                    if let Some(v) = values.get(ord) {
+                        f(Cow::Borrowed(v), u64::from(n));
+                    }
+                }
+            }
+            None => {
+                let (ords, ns): (Vec<u64>, Vec<u32>) =
+                    counted.map(|(ord, &n)| (ord as u64, n)).unzip();
+                let mut ns = ns.into_iter();
+                read_values(&self.column, &ords, |v| {
+                    f(Cow::Owned(v.to_string()), ns.next().map_or(0, u64::from));
+                });
+            }
         }
     }
 
     fn heap_bytes(&self) -> usize {
         self.ords.heap_bytes()
+            + self
+                .values
+                .as_ref()
+                .map_or(0, |v| v.iter().map(|s| s.len() + 16).sum())
             + match &self.layout {
                 Layout::Slots(_) | Layout::Mask => 0,
                 Layout::Starts(s) => s.capacity() * 4,
             }
+    }
+}
+
+/// Calls `f` with the value of each ordinal in `sorted` (ascending), in one walk through the
+/// dictionary.
+fn read_values(column: &StrColumn, sorted: &[u64], mut f: impl FnMut(&str)) {
+    let walked = column.dictionary().sorted_ords_to_term_cb(sorted, |bytes| {
+        f(&String::from_utf8_lossy(bytes));
+    });
+    if let Err(e) = walked {
+        tracing::warn!(error = %e, "facet values unreadable in a segment");
     }
 }
 
@@ -420,15 +459,9 @@ mod tests {
         let all: Vec<u32> = (0..segment.max_doc()).collect();
         let mut counters = vec![0u32; table.counters()];
         table.count_into(&all, &mut counters);
-        let counts = table.term_counts(&counters);
-        let ords: Vec<u64> = (0..counts.len() as u64).collect();
         let mut by_value = BTreeMap::new();
-        let mut n = counts.iter();
-        table.values_of(&ords, |v| {
-            let c = n.next().copied().unwrap_or(0);
-            if c > 0 {
-                by_value.insert(v.to_string(), c);
-            }
+        table.for_each_count(&counters, |v, n| {
+            by_value.insert(v.into_owned(), n as u32);
         });
         (layout, by_value)
     }
