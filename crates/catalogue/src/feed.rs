@@ -69,12 +69,12 @@ pub fn changes_since(
         .load(conn)
 }
 
-/// The newest sequence number, 0 when the feed is empty.
+/// The newest sequence number, 0 when the feed is empty. Asked before every search, so it
+/// runs on the concrete connection, whose statement cache keeps it prepared (through
+/// `AnyConnection` it would be parsed and planned again each time).
 pub fn last_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
-    change_feed::table
-        .select(diesel::dsl::max(change_feed::seq))
-        .first::<Option<i64>>(conn)
-        .map(|s| s.unwrap_or(0))
+    let newest = change_feed::table.select(diesel::dsl::max(change_feed::seq));
+    crate::per_backend!(conn, c => newest.first::<Option<i64>>(c)).map(|s| s.unwrap_or(0))
 }
 
 /// What the search index reads: each dataset's current dict, `None` once purged.

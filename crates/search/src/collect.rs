@@ -75,6 +75,12 @@ pub struct MatchesSegment {
 }
 
 impl MatchesSegment {
+    /// Hands the visibility check over to a caller that will pass on only the documents in
+    /// the returned bit set (`Some(None)`: none of the segment's); the segment stops checking.
+    pub fn hand_over_check(&mut self) -> Option<Option<Arc<BitSet>>> {
+        self.check.take().map(|c| c.0)
+    }
+
     fn add(&mut self, docs: &[DocId]) {
         let docs = match &self.check {
             None => docs,

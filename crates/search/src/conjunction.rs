@@ -55,6 +55,15 @@ pub fn count(
                 seeks.push(postings.read_postings_from_terminfo(info, IndexRecordOption::Basic)?);
             }
         }
+        // Visibility is one more bit set to test, in the same pass.
+        match collected.hand_over_check() {
+            Some(Some(visible)) => bits.push(visible),
+            Some(None) => {
+                fruits.push(collected.harvest());
+                continue;
+            }
+            None => {}
+        }
         let alive = segment.alive_bitset();
         let max_doc = segment.max_doc();
         let mut block =
@@ -104,7 +113,7 @@ pub fn count(
 #[cfg(test)]
 mod tests {
     use super::count;
-    use crate::collect::Matches;
+    use crate::collect::{Matches, OnlyWhere};
     use crate::tables::Tables;
     use tantivy::schema::{Schema, STRING};
     use tantivy::{Index, TantivyDocument, Term};
@@ -143,31 +152,43 @@ mod tests {
         w.commit().expect("commit");
         let searcher = index.reader().expect("reader").searcher();
         let tables = Tables::default();
-        let matches = Matches {
-            tables: &tables,
-            facets: vec![],
-            only: None,
-        };
         let live = |d: u32| d != 0 && d != 14;
-        // The rarest word leads; common ones (in 1 document of 16 or more: all, even, seven)
-        // are checked in bit sets, "few" (5 of 200) after "rare" by seeking its postings; a
-        // word no document holds matches nothing.
-        for query in [
-            vec!["all"],
-            vec!["even", "all"],
-            vec!["few", "even"],
-            vec!["few", "seven"],
-            vec!["seven", "even", "all"],
-            vec!["rare", "few"],
-            vec!["few", "rare", "even"],
-            vec!["even", "nowhere"],
-        ] {
-            let terms: Vec<Term> = query.iter().map(|w| Term::from_field_text(f, w)).collect();
-            let (n, _) = count(&searcher, &tables, &terms, &matches).expect("count");
-            let expected = (0..200)
-                .filter(|&d| live(d) && query.iter().all(|q| words(d).iter().any(|w| w == q)))
-                .count();
-            assert_eq!(n, expected, "{query:?}");
+        // Visibility as the engine applies it: only documents holding a value count ("seven"
+        // stands for "public"; a value no document holds hides everything).
+        for only in [None, Some("seven"), Some("few"), Some("nowhere")] {
+            let matches = Matches {
+                tables: &tables,
+                facets: vec![],
+                only: only.map(|value| OnlyWhere {
+                    field: "text",
+                    value,
+                }),
+            };
+            let visible = |d: u32| only.is_none_or(|v| words(d).iter().any(|w| w == v));
+            // The rarest word leads; common ones (in 1 document of 16 or more: all, even,
+            // seven) are checked in bit sets, "few" (5 of 200) after "rare" by seeking its
+            // postings; a word no document holds matches nothing.
+            for query in [
+                vec!["all"],
+                vec!["even", "all"],
+                vec!["few", "even"],
+                vec!["few", "seven"],
+                vec!["seven", "even", "all"],
+                vec!["rare", "few"],
+                vec!["few", "rare", "even"],
+                vec!["even", "nowhere"],
+            ] {
+                let terms: Vec<Term> = query.iter().map(|w| Term::from_field_text(f, w)).collect();
+                let (n, _) = count(&searcher, &tables, &terms, &matches).expect("count");
+                let expected = (0..200)
+                    .filter(|&d| {
+                        live(d)
+                            && visible(d)
+                            && query.iter().all(|q| words(d).iter().any(|w| w == q))
+                    })
+                    .count();
+                assert_eq!(n, expected, "{query:?} seen where {only:?}");
+            }
         }
     }
 }

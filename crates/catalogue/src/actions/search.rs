@@ -12,7 +12,7 @@ use crate::Catalogue;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 pub const PARAMS: &[Param] = &[
     Param {
@@ -317,12 +317,34 @@ pub fn visibility(ctx: &Ctx, p: &Params) -> Result<Visibility> {
 #[derive(Serialize)]
 struct Answer<'a> {
     count: usize,
-    facets: Map<String, Value>,
+    facets: Pairs<&'a str, Pairs<&'a str, u64>>,
     results: &'a [Box<RawValue>],
     sort: &'a str,
-    search_facets: Map<String, Value>,
+    search_facets: Pairs<&'a str, SearchFacet<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_cursor: Option<&'a str>,
+}
+
+/// Written as a JSON object, keys in this order (facets keep the engine's count order).
+struct Pairs<K, V>(Vec<(K, V)>);
+
+impl<K: Serialize, V: Serialize> Serialize for Pairs<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+#[derive(Serialize)]
+struct SearchFacet<'a> {
+    title: &'a str,
+    items: Vec<FacetItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct FacetItem<'a> {
+    name: &'a str,
+    display_name: String,
+    count: u64,
 }
 
 /// Runs the search `p` asks for; `then` receives the answer.
@@ -334,27 +356,37 @@ fn search<T>(ctx: &Ctx, p: &Params, then: impl FnOnce(&Answer) -> Result<T>) -> 
         .searcher()
         .ok_or_else(|| Error::Internal("no search engine is installed".into()))?;
     let hits = searcher.search(ctx.cat, &req, &vis)?;
-    let mut facets = Map::new();
-    let mut search_facets = Map::new();
+    let mut facets = Pairs(vec![]);
+    let mut search_facets = Pairs(vec![]);
     for (field, counts) in &hits.facets {
+        // A field asked for twice is answered once, as a JSON object holds a key once.
+        if facets.0.iter().any(|(f, _)| f == field) {
+            continue;
+        }
         let names: Vec<&str> = counts.iter().map(|(v, _)| v.as_str()).collect();
         let display = display_names(ctx, field, &names, hits.generation)?;
-        facets.insert(
-            field.clone(),
-            Value::Object(counts.iter().map(|(v, c)| (v.clone(), json!(c))).collect()),
-        );
-        let mut items: Vec<(String, String, u64)> = counts
+        facets.0.push((
+            field.as_str(),
+            Pairs(counts.iter().map(|(v, c)| (v.as_str(), *c)).collect()),
+        ));
+        let mut items: Vec<FacetItem> = counts
             .iter()
             .zip(display)
-            .map(|((v, c), d)| (v.clone(), d, *c))
+            .map(|((v, c), d)| FacetItem {
+                name: v,
+                display_name: d,
+                count: *c,
+            })
             .collect();
         // CKAN lists search_facets items by display name, descending (ties keep count order).
-        items.sort_by(|a, b| b.1.cmp(&a.1));
-        let items: Vec<Value> = items
-            .into_iter()
-            .map(|(n, d, c)| json!({"name": n, "display_name": d, "count": c}))
-            .collect();
-        search_facets.insert(field.clone(), json!({"title": field, "items": items}));
+        items.sort_by(|a, b| b.display_name.cmp(&a.display_name));
+        search_facets.0.push((
+            field.as_str(),
+            SearchFacet {
+                title: field,
+                items,
+            },
+        ));
     }
     then(&Answer {
         count: hits.count,
