@@ -13,7 +13,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
-use tantivy::{BitSet, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{BitSet, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// Per field (in the request's order): (value, number of matching documents), by value.
 pub type Counts = Vec<Vec<(String, u64)>>;
@@ -37,13 +37,7 @@ impl SegmentCheck {
         reader: &SegmentReader,
     ) -> tantivy::Result<Option<Self>> {
         let Some(only) = only else { return Ok(None) };
-        let field = reader.schema().get_field(only.field)?;
-        let term = Term::from_field_text(field, only.value);
-        let postings = reader.inverted_index(field)?;
-        let bits = match postings.get_term_info(&term)? {
-            Some(info) => Some(tables.term_bits(reader, &postings, &term, &info)?),
-            None => None,
-        };
+        let bits = tables.docs_holding(reader, only.field, only.value)?;
         Ok(Some(SegmentCheck(bits)))
     }
 

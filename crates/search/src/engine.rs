@@ -9,7 +9,7 @@ use crate::collect::{self, BestByScore, Matches, OnlyWhere};
 use crate::error::Error;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tables::Tables;
-use crate::{analyzer, conjunction, document, query};
+use crate::{analyzer, conjunction, document, listing, query};
 use catalogue::actions::search::{FacetCounts, SearchHits, SearchRequest, Searcher, Visibility};
 use catalogue::feed;
 use catalogue::Catalogue;
@@ -266,11 +266,17 @@ impl Engine {
         };
         let relevance = !matches!(q, "" | "*:*");
         let plan = fast_plan(req, relevance);
+        // Every dataset, in the order of one date or number field (CKAN's default listing).
+        let listing = matches!(parsed, None | Some(query::Node::All))
+            && req.fq.is_empty()
+            && req.cursor.is_none()
+            && matches!(plan, Some(Plan::Date(..) | Plan::Number(..)));
         // Public datasets only (anonymous callers, and everyone who asks for nothing more):
-        // when ranking by relevance or only counting, checked per match by the collectors,
-        // so that a conjunction of words stays prunable. A sort by field reads every match
-        // anyway, and intersecting the list of public datasets is then the cheaper check.
-        let per_match = req.rows == 0 || matches!(plan, Some(Plan::Score));
+        // when ranking by relevance, listing or only counting, checked per match by the
+        // collectors (so that a conjunction of words stays prunable) or in the listing order.
+        // Another sort by field reads every match anyway, and intersecting the list of
+        // public datasets is then the cheaper check.
+        let per_match = req.rows == 0 || listing || matches!(plan, Some(Plan::Score));
         let only = match self.visibility(vis, visibility_field)? {
             Scope::Public(_) if per_match => Some(OnlyWhere {
                 field: visibility_field,
@@ -302,6 +308,30 @@ impl Engine {
             _ => None,
         };
         let searcher = self.reader.searcher();
+        // Past the last document every page is empty: don't let a huge `start` size the
+        // collector (it allocates `start + rows` slots).
+        let start = if req.cursor.is_some() { 0 } else { req.start }
+            .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX));
+        // A listing's page, from each segment's documents in the field's order.
+        let listed = match (&plan, only) {
+            (Some(Plan::Date(field, order) | Plan::Number(field, order)), Some(only))
+                if listing && req.rows > 0 =>
+            {
+                let k = start.saturating_add(req.rows);
+                let desc = *order == Order::Desc;
+                listing::first_by(&searcher, &self.tables, field, desc, k, only)?
+            }
+            _ => None,
+        };
+        // A segment without that order (a document without a value): the general path
+        // below, with visibility as a clause again.
+        let query: Box<dyn Query> = match (&listed, only) {
+            (None, Some(_)) if listing && req.rows > 0 => Box::new(ConstScoreQuery::new(
+                self.filter_term(visibility_field, "public")?,
+                0.0,
+            )),
+            _ => query,
+        };
         let count = |matches: &Matches| match &words {
             Some(terms) => conjunction::count(&searcher, &self.tables, terms, matches),
             None => searcher.search(&query, matches),
@@ -318,12 +348,18 @@ impl Engine {
                 .collect(),
             only,
         };
-        // Past the last document every page is empty: don't let a huge `start` size the
-        // collector (it allocates `start + rows` slots).
-        let start = if req.cursor.is_some() { 0 } else { req.start }
-            .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX));
         let (addrs, (count, facets), last_key) = if req.rows == 0 {
             (vec![], count(&matches(only))?, None)
+        } else if let (Some(firsts), Some(only)) = (listed, only) {
+            let counted = if req.facet_fields.is_empty() {
+                (
+                    listing::count_visible(&searcher, &self.tables, only)?,
+                    vec![],
+                )
+            } else {
+                searcher.search(&query, &matches(Some(only)))?
+            };
+            (firsts.into_iter().skip(start).collect(), counted, None)
         } else {
             let top = TopDocs::with_limit(req.rows).and_offset(start);
             match plan {

@@ -11,6 +11,7 @@ mod conjunction;
 mod document;
 pub mod engine;
 pub mod error;
+mod listing;
 pub mod query;
 pub mod schema;
 mod tables;
