@@ -166,10 +166,10 @@ impl<'a> QueryBuilder<'a> {
         }
     }
 
-    /// The terms of a query of plain words (no field, no quotes, no operators but AND, no
-    /// diacritics, nothing English stemming changes): exactly the documents whose `text`
-    /// holds every term match it, as `build` would make it (see `catch_all`). `None` for any
-    /// other query.
+    /// The terms of a query of plain words (no field, no quotes, no operators but AND,
+    /// nothing English stemming changes): exactly the documents whose `text` holds every
+    /// folded term match it, as `build` would make it (see `catch_all`; words typed with
+    /// diacritics add ranking clauses only). `None` for any other query.
     pub fn plain_words(&mut self, node: &Node) -> Option<Vec<Term>> {
         let words: Vec<&str> = match node {
             Node::Match {
@@ -194,9 +194,9 @@ impl<'a> QueryBuilder<'a> {
         let text = self.field("text").ok()?;
         let mut terms = vec![];
         for word in words {
-            let (folded, exact, stemmed) = self.analyse(word);
+            let (folded, _, stemmed) = self.analyse(word);
             match folded.as_slice() {
-                [token] if exact == folded && stemmed == folded => {
+                [token] if stemmed == folded => {
                     terms.push(Term::from_field_text(text, token));
                 }
                 _ => return None,
