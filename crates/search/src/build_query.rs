@@ -259,7 +259,7 @@ impl<'a> QueryBuilder<'a> {
         // nothing to rank that way, and skipping those clauses halves its work.
         let has_diacritics = exact != folded;
         if fields.iter().any(|(f, _, _)| *f == "text") {
-            return self.catch_all(fields, &folded, &exact, &stemmed, has_diacritics);
+            return self.catch_all(&folded, &exact, &stemmed, has_diacritics);
         }
         let mut alts: Vec<Q> = vec![];
         for (f, fx, boost) in fields {
@@ -286,10 +286,9 @@ impl<'a> QueryBuilder<'a> {
     /// searchable field, with the title and tags repeated as CKAN's `qf` weights them, so it
     /// alone decides what matches and how well. Plain words become a conjunction of terms on
     /// one field, which tantivy answers with block-max pruning; only words typed with
-    /// diacritics add clauses, ranking exact matches on name, title and text higher.
+    /// diacritics add a clause, ranking exact matches higher.
     fn catch_all(
         &mut self,
-        fields: &[(&str, &str, f32)],
         folded: &[String],
         exact: &[String],
         stemmed: &[String],
@@ -308,20 +307,19 @@ impl<'a> QueryBuilder<'a> {
                 ]));
             }
         }
-        let mut rank: Vec<Q> = vec![];
-        if has_diacritics {
-            for (_, fx, boost) in fields {
-                if let Some(q) = Self::terms_query(self.field(fx)?, exact) {
-                    rank.push(Box::new(BoostQuery::new(q, boost * 1.5)));
-                }
-            }
-        }
-        if rank.is_empty() {
+        // Exact matches rank higher through `text_exact` alone: it repeats the title as
+        // `text` does, so an exact title outranks exact notes, and one optional term costs
+        // a seek per match where a choice between fields cost a union.
+        let rank = match has_diacritics {
+            true => Self::terms_query(self.field("text_exact")?, exact),
+            false => None,
+        };
+        let Some(rank) = rank else {
             return Ok(required);
-        }
+        };
         Ok(Box::new(BooleanQuery::new(vec![
             (Occur::Must, required),
-            (Occur::Should, Box::new(DisjunctionMaxQuery::new(rank))),
+            (Occur::Should, Box::new(BoostQuery::new(rank, 1.5))),
         ])))
     }
 
