@@ -37,6 +37,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let vis = Visibility::default();
     let first = engine.search(&req, &vis)?;
     println!("count {} over {} documents", first.count, engine.num_docs());
+    let names: Vec<String> = first
+        .results
+        .iter()
+        .filter_map(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+        .map(|d| d["name"].as_str().unwrap_or("?").to_string())
+        .collect();
+    println!("first page: {}", names.join(" "));
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();

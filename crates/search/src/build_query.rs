@@ -32,6 +32,22 @@ const DEFAULT: &[(&str, &str, f32)] = &[
     ("text", "text_exact", 1.0),
 ];
 
+/// How much more an exact (diacritics kept) match of a word weighs than its folded score.
+pub const EXACT_BOOST: f32 = 1.5;
+
+/// A plain-word query typed with diacritics, as its score is made (see `ranked_words`).
+pub struct RankedWords {
+    /// Folded terms on `text`, every one required.
+    pub required: Vec<Term>,
+    /// Exact terms on `text_exact`, each adding its score times `EXACT_BOOST` when present.
+    pub optional: Vec<Term>,
+}
+
+struct Word {
+    folded: Term,
+    exact: Option<Term>,
+}
+
 fn text_kind(field: &str) -> Option<Kind> {
     const TITLE: &[(&str, &str, f32)] = &[("title", "title_exact", 1.0)];
     const NOTES: &[(&str, &str, f32)] = &[("notes", "notes_exact", 1.0)];
@@ -171,6 +187,32 @@ impl<'a> QueryBuilder<'a> {
     /// folded term match it, as `build` would make it (see `catch_all`; words typed with
     /// diacritics add ranking clauses only). `None` for any other query.
     pub fn plain_words(&mut self, node: &Node) -> Option<Vec<Term>> {
+        let mut terms: Vec<Term> = self.words(node)?.into_iter().map(|w| w.folded).collect();
+        terms.sort();
+        terms.dedup();
+        Some(terms)
+    }
+
+    /// The scoring of a plain-word query typed with diacritics, as `build` makes it: the sum
+    /// of each folded term's score on `text` (all required) and, for each word typed with
+    /// diacritics, its exact term's on `text_exact` times `EXACT_BOOST` (optional). `None`
+    /// when no word has diacritics, a word is repeated (`build` would count it twice), or the
+    /// query is not plain words.
+    pub fn ranked_words(&mut self, node: &Node) -> Option<RankedWords> {
+        let words = self.words(node)?;
+        let mut required: Vec<Term> = words.iter().map(|w| w.folded.clone()).collect();
+        required.sort();
+        required.dedup();
+        if required.len() < words.len() {
+            return None;
+        }
+        let optional: Vec<Term> = words.into_iter().filter_map(|w| w.exact).collect();
+        (!optional.is_empty()).then_some(RankedWords { required, optional })
+    }
+
+    /// Each word of a plain-word query (see `plain_words`): its folded term, and its exact
+    /// term when it was typed with diacritics.
+    fn words(&mut self, node: &Node) -> Option<Vec<Word>> {
         let words: Vec<&str> = match node {
             Node::Match {
                 field: None,
@@ -192,19 +234,24 @@ impl<'a> QueryBuilder<'a> {
             _ => return None,
         };
         let text = self.field("text").ok()?;
-        let mut terms = vec![];
+        let text_exact = self.field("text_exact").ok()?;
+        let mut out = vec![];
         for word in words {
-            let (folded, _, stemmed) = self.analyse(word);
-            match folded.as_slice() {
-                [token] if stemmed == folded => {
-                    terms.push(Term::from_field_text(text, token));
-                }
+            let (folded, exact, stemmed) = self.analyse(word);
+            let ([token], true) = (folded.as_slice(), stemmed == folded) else {
+                return None;
+            };
+            let exact = match exact.as_slice() {
+                _ if exact == folded => None,
+                [one] => Some(Term::from_field_text(text_exact, one)),
                 _ => return None,
-            }
+            };
+            out.push(Word {
+                folded: Term::from_field_text(text, token),
+                exact,
+            });
         }
-        terms.sort();
-        terms.dedup();
-        Some(terms)
+        Some(out)
     }
 
     /// Tokens of `s` under each analysis.
@@ -270,7 +317,7 @@ impl<'a> QueryBuilder<'a> {
                 continue;
             }
             if let Some(q) = Self::terms_query(self.field(fx)?, &exact) {
-                alts.push(Box::new(BoostQuery::new(q, boost * 1.5)));
+                alts.push(Box::new(BoostQuery::new(q, boost * EXACT_BOOST)));
             }
         }
         // English stemming on the catch-all text: "schools" finds "school".
@@ -319,7 +366,7 @@ impl<'a> QueryBuilder<'a> {
         };
         Ok(Box::new(BooleanQuery::new(vec![
             (Occur::Must, required),
-            (Occur::Should, Box::new(BoostQuery::new(rank, 1.5))),
+            (Occur::Should, Box::new(BoostQuery::new(rank, EXACT_BOOST))),
         ])))
     }
 

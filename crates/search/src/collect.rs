@@ -202,6 +202,32 @@ pub struct BestByScore<'a> {
     pub tables: &'a Tables,
     pub k: usize,
     pub only: Option<OnlyWhere>,
+    /// Clauses that add to the score of a match without deciding it (words typed with
+    /// diacritics: their exact matches).
+    pub optional: Option<Optional>,
+}
+
+/// Optional clauses of a query, scored apart from its required part (MaxScore): a match of
+/// the required part can reach the page only if its score plus the most these can add beats
+/// the page's worst, so the required part is still collected with block-max pruning, and
+/// these are read only for the matches that can make it.
+pub struct Optional {
+    weights: Vec<Box<dyn Weight>>,
+    /// The most the clauses can add together, rounded up.
+    most: Score,
+}
+
+impl Optional {
+    /// `clauses`: each a weight and the most it can add to a score.
+    pub fn new(clauses: Vec<(Box<dyn Weight>, Score)>) -> Optional {
+        let most: Score = clauses.iter().map(|(_, m)| m).sum();
+        Optional {
+            weights: clauses.into_iter().map(|(w, _)| w).collect(),
+            // Float sums in another order may differ in the last bits: never prune a match
+            // that could tie its way in.
+            most: most * 1.001 + 1e-6,
+        }
+    }
 }
 
 /// The best `k` seen so far, worst on top.
@@ -296,15 +322,41 @@ impl Collector for BestByScore<'_> {
         }
         let mut seg = self.for_segment(segment, reader)?;
         let alive = reader.alive_bitset();
-        // The callback returns the score to beat: blocks whose best possible score is lower
-        // are skipped without being decoded.
+        let Some(optional) = &self.optional else {
+            // The callback returns the score to beat: blocks whose best possible score is
+            // lower are skipped without being decoded.
+            weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+                let live = alive.is_none_or(|a| a.is_alive(doc));
+                if live && allowed(&seg.check, doc) {
+                    seg.top.offer(Scored(score, DocAddress::new(segment, doc)))
+                } else {
+                    seg.top.threshold()
+                }
+            })?;
+            return Ok(seg.harvest());
+        };
+        let mut extras = optional
+            .weights
+            .iter()
+            .map(|w| w.scorer(reader, 1.0))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        // Documents come in increasing order, so each optional scorer only moves forward.
+        let beat = |threshold: Score| threshold - optional.most;
         weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
             let live = alive.is_none_or(|a| a.is_alive(doc));
-            if live && allowed(&seg.check, doc) {
-                seg.top.offer(Scored(score, DocAddress::new(segment, doc)))
-            } else {
-                seg.top.threshold()
+            if !(live && allowed(&seg.check, doc)) {
+                return beat(seg.top.threshold());
             }
+            let mut total = score;
+            for extra in extras.iter_mut() {
+                if extra.doc() < doc {
+                    extra.seek(doc);
+                }
+                if extra.doc() == doc {
+                    total += extra.score();
+                }
+            }
+            beat(seg.top.offer(Scored(total, DocAddress::new(segment, doc))))
         })?;
         Ok(seg.harvest())
     }

@@ -4,8 +4,9 @@
 
 use crate::aliases::Aliases;
 use crate::build_query::QueryBuilder;
+use crate::build_query::{RankedWords, EXACT_BOOST};
 use crate::cache::SearchCache;
-use crate::collect::{self, BestByScore, Matches, OnlyWhere};
+use crate::collect::{self, BestByScore, Matches, OnlyWhere, Optional};
 use crate::error::Error;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tables::Tables;
@@ -21,7 +22,8 @@ use std::sync::{Arc, Mutex};
 use tantivy::collector::sort_key::SortByErasedType;
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, Bm25Weight, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query,
+    RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, OwnedValue, Value as _};
 use tantivy::{
@@ -303,9 +305,9 @@ impl Engine {
             _ => Box::new(BooleanQuery::new(clauses)),
         };
         // Plain words seen by public eyes only: counted by walking the words' postings.
-        let words = match (&parsed, only, req.fq.is_empty(), &req.cursor) {
-            (Some(node), Some(_), true, None) => qb.plain_words(node),
-            _ => None,
+        let (words, ranked) = match (&parsed, only, req.fq.is_empty(), &req.cursor) {
+            (Some(node), Some(_), true, None) => (qb.plain_words(node), qb.ranked_words(node)),
+            _ => (None, None),
         };
         let searcher = self.reader.searcher();
         // Past the last document every page is empty: don't let a huge `start` size the
@@ -368,12 +370,22 @@ impl Engine {
                     // tantivy then skips BM25 entirely; the best matches alone can skip
                     // documents that cannot make the page (block-max pruning).
                     let counted = count(&matches(only))?;
-                    let best = BestByScore {
+                    let mut best = BestByScore {
                         tables: &self.tables,
                         k: start.saturating_add(req.rows),
                         only,
+                        optional: None,
                     };
-                    let hits = searcher.search(&query, &best)?;
+                    let hits = match &ranked {
+                        // Words typed with diacritics: the folded words ranked with pruning,
+                        // their exact matches added where they can change the page.
+                        Some(words) => {
+                            let (required, optional) = ranking(&searcher, words)?;
+                            best.optional = Some(optional);
+                            searcher.search(&required, &best)?
+                        }
+                        None => searcher.search(&query, &best)?,
+                    };
                     let addrs = hits.into_iter().skip(start).map(|s| s.1).collect();
                     (addrs, counted, None)
                 }
@@ -731,6 +743,34 @@ fn facet_field(name: &str) -> &str {
 }
 
 /// A sort the index can do with one typed key (much cheaper than the general multi-key sort).
+/// The two parts of a plain-word query typed with diacritics, as `BestByScore` ranks it: the
+/// conjunction of folded terms, and the exact terms' optional clauses. Scores as `build`'s
+/// query does (see `QueryBuilder::ranked_words`).
+fn ranking(
+    searcher: &tantivy::Searcher,
+    words: &RankedWords,
+) -> Result<(Box<dyn Query>, Optional), Error> {
+    let term = |t: &Term| -> Box<dyn Query> {
+        Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs))
+    };
+    let required: Box<dyn Query> = match words.required.as_slice() {
+        [one] => term(one),
+        many => Box::new(BooleanQuery::new(
+            many.iter().map(|t| (Occur::Must, term(t))).collect(),
+        )),
+    };
+    let mut clauses = vec![];
+    for t in &words.optional {
+        let clause = BoostQuery::new(term(t), EXACT_BOOST);
+        let weight = clause.weight(EnableScoring::enabled_from_searcher(searcher))?;
+        let most = Bm25Weight::for_terms(searcher, std::slice::from_ref(t))?
+            .boost_by(EXACT_BOOST)
+            .max_score();
+        clauses.push((weight, most));
+    }
+    Ok((required, Optional::new(clauses)))
+}
+
 enum Plan {
     Score,
     Date(&'static str, Order),

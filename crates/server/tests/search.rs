@@ -2638,5 +2638,35 @@ both_backends!(
             srv.admin(),
         );
         assert_eq!(admin["count"], json!(3), "{admin:#}");
+
+        // Words typed with diacritics rank exact matches higher. Anonymous callers take the
+        // engine's split ranking (folded words pruned, exact matches added where they can
+        // change the page); a sysadmin asking for private datasets takes the general query.
+        // Both rank alike, page by page.
+        for i in 0..5 {
+            let notes = "bao cao ".repeat(2 * i + 1);
+            ds(
+                &format!("khong-dau-{i}"),
+                &format!("Tài liệu {i}"),
+                &notes,
+                &[],
+            );
+        }
+        for q in ["báo cáo", "bao cáo", "báo cáo tài liệu", "Báo Cáo"] {
+            let anon = names(&search(srv, &[("q", q), ("rows", "100")], None));
+            assert_eq!(anon.len(), 12, "q={q:?}: {anon:?}");
+            let general = names(&search(
+                srv,
+                &[("q", q), ("rows", "100"), ("include_private", "true")],
+                srv.admin(),
+            ));
+            assert_eq!(anon, general, "q={q:?}");
+            assert_eq!(walk_with_start(srv, &[("q", q)], 2, None), anon, "q={q:?}");
+        }
+        let exact_first = names(&search(srv, &[("q", "báo cáo"), ("rows", "100")], None));
+        assert!(
+            exact_first[..7].iter().all(|n| n.starts_with("bao-cao-")),
+            "exact matches first: {exact_first:?}"
+        );
     }
 );
