@@ -68,15 +68,18 @@ pub fn count(
         let max_doc = segment.max_doc();
         let mut block =
             postings.read_block_postings_from_terminfo(rarest, IndexRecordOption::Basic)?;
-        let mut kept: Vec<DocId> = Vec::with_capacity(128);
+        // Room for a block's documents, written in place: kept at its length (a block
+        // never holds more than 128), so no block pays for clearing it.
+        let mut kept: Vec<DocId> = vec![0; 128];
         let mut read = 0;
         while read < rarest.doc_freq && !block.docs().is_empty() {
             let docs = block.docs();
+            if kept.len() < docs.len() {
+                kept.resize(docs.len(), 0);
+            }
             // Without branches on the outcome: whether a document of the rarest word holds
             // the common ones is a coin toss for the CPU, and mispredicted branches cost
             // more than the bit tests. Each document is written, and kept by moving on.
-            kept.clear();
-            kept.resize(docs.len(), 0);
             let mut n = 0;
             for &doc in docs {
                 let inside = doc < max_doc;
@@ -93,15 +96,18 @@ pub fn count(
                 }
                 n += usize::from(holds);
             }
-            kept.truncate(n);
-            if !seeks.is_empty() {
-                kept.retain(|&doc| {
+            let found = kept.get(..n).unwrap_or_default();
+            if seeks.is_empty() {
+                collected.collect_block(found);
+            } else {
+                let mut found = found.to_vec();
+                found.retain(|&doc| {
                     seeks
                         .iter_mut()
                         .all(|postings| postings.doc() <= doc && postings.seek(doc) == doc)
                 });
+                collected.collect_block(&found);
             }
-            collected.collect_block(&kept);
             read += docs.len() as u32;
             block.advance();
         }

@@ -364,7 +364,7 @@ const TERM_BITS_BUDGET: usize = 64 << 20;
 /// terms as bit sets, by segment and term (see `conjunction`).
 #[derive(Default)]
 pub struct Tables {
-    slots: Mutex<HashMap<(SegmentId, String), Slot>>,
+    slots: Mutex<HashMap<(SegmentId, &'static str), Slot>>,
     term_bits: Mutex<HashMap<(SegmentId, Term), Arc<BitSet>>>,
     orders: Mutex<HashMap<(SegmentId, &'static str, bool), OrderSlot>>,
 }
@@ -379,12 +379,12 @@ impl Tables {
     pub fn get(
         &self,
         segment: &SegmentReader,
-        field: &str,
+        field: &'static str,
     ) -> tantivy::Result<Option<Arc<OrdTable>>> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             slots
-                .entry((segment.segment_id(), field.to_string()))
+                .entry((segment.segment_id(), field))
                 .or_default()
                 .clone()
         };
