@@ -35,7 +35,17 @@ const DEFAULT: &[(&str, &str, f32)] = &[
 /// How much more an exact (diacritics kept) match of a word weighs than its folded score.
 pub const EXACT_BOOST: f32 = 1.5;
 
-/// A plain-word query typed with diacritics, as its score is made (see `ranked_words`).
+/// A query of plain words (see `QueryBuilder::plain_words`).
+pub struct PlainWords {
+    /// The folded terms, each once: the documents holding all of them match.
+    pub terms: Vec<Term>,
+    /// How the query scores, when a word was typed with diacritics (and none is repeated).
+    pub ranked: Option<RankedWords>,
+}
+
+/// A plain-word query typed with diacritics, as its score is made: the sum of each folded
+/// term's score on `text` (all required) and, for each word typed with diacritics, its exact
+/// term's on `text_exact` times `EXACT_BOOST` (optional).
 pub struct RankedWords {
     /// Folded terms on `text`, every one required.
     pub required: Vec<Term>,
@@ -182,32 +192,23 @@ impl<'a> QueryBuilder<'a> {
         }
     }
 
-    /// The terms of a query of plain words (no field, no quotes, no operators but AND,
-    /// nothing English stemming changes): exactly the documents whose `text` holds every
-    /// folded term match it, as `build` would make it (see `catch_all`; words typed with
-    /// diacritics add ranking clauses only). `None` for any other query.
-    pub fn plain_words(&mut self, node: &Node) -> Option<Vec<Term>> {
-        let mut terms: Vec<Term> = self.words(node)?.into_iter().map(|w| w.folded).collect();
+    /// A query of plain words (no field, no quotes, no operators but AND, nothing English
+    /// stemming changes), as `build` would make it (see `catch_all`): exactly the documents
+    /// whose `text` holds every folded term match it (words typed with diacritics add
+    /// ranking clauses only). `None` for any other query.
+    pub fn plain_words(&mut self, node: &Node) -> Option<PlainWords> {
+        let words = self.words(node)?;
+        let mut terms: Vec<Term> = words.iter().map(|w| w.folded.clone()).collect();
         terms.sort();
         terms.dedup();
-        Some(terms)
-    }
-
-    /// The scoring of a plain-word query typed with diacritics, as `build` makes it: the sum
-    /// of each folded term's score on `text` (all required) and, for each word typed with
-    /// diacritics, its exact term's on `text_exact` times `EXACT_BOOST` (optional). `None`
-    /// when no word has diacritics, a word is repeated (`build` would count it twice), or the
-    /// query is not plain words.
-    pub fn ranked_words(&mut self, node: &Node) -> Option<RankedWords> {
-        let words = self.words(node)?;
-        let mut required: Vec<Term> = words.iter().map(|w| w.folded.clone()).collect();
-        required.sort();
-        required.dedup();
-        if required.len() < words.len() {
-            return None;
-        }
+        // A repeated word counts twice in `build`'s score: no split ranking for it.
+        let repeated = terms.len() < words.len();
         let optional: Vec<Term> = words.into_iter().filter_map(|w| w.exact).collect();
-        (!optional.is_empty()).then_some(RankedWords { required, optional })
+        let ranked = (!optional.is_empty() && !repeated).then(|| RankedWords {
+            required: terms.clone(),
+            optional,
+        });
+        Some(PlainWords { terms, ranked })
     }
 
     /// Each word of a plain-word query (see `plain_words`): its folded term, and its exact

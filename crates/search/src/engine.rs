@@ -3,8 +3,7 @@
 //! searched with CKAN's semantics.
 
 use crate::aliases::Aliases;
-use crate::build_query::QueryBuilder;
-use crate::build_query::{RankedWords, EXACT_BOOST};
+use crate::build_query::{QueryBuilder, RankedWords, EXACT_BOOST};
 use crate::cache::SearchCache;
 use crate::collect::{self, BestByScore, Matches, OnlyWhere, Optional};
 use crate::error::Error;
@@ -305,9 +304,9 @@ impl Engine {
             _ => Box::new(BooleanQuery::new(clauses)),
         };
         // Plain words seen by public eyes only: counted by walking the words' postings.
-        let (words, ranked) = match (&parsed, only, req.fq.is_empty(), &req.cursor) {
-            (Some(node), Some(_), true, None) => (qb.plain_words(node), qb.ranked_words(node)),
-            _ => (None, None),
+        let words = match (&parsed, only, req.fq.is_empty(), &req.cursor) {
+            (Some(node), Some(_), true, None) => qb.plain_words(node),
+            _ => None,
         };
         let searcher = self.reader.searcher();
         // Past the last document every page is empty: don't let a huge `start` size the
@@ -335,7 +334,7 @@ impl Engine {
             _ => query,
         };
         let count = |matches: &Matches| match &words {
-            Some(terms) => conjunction::count(&searcher, &self.tables, terms, matches),
+            Some(words) => conjunction::count(&searcher, &self.tables, &words.terms, matches),
             None => searcher.search(&query, matches),
         };
         let matches = |only| Matches {
@@ -376,7 +375,7 @@ impl Engine {
                         only,
                         optional: None,
                     };
-                    let hits = match &ranked {
+                    let hits = match words.as_ref().and_then(|w| w.ranked.as_ref()) {
                         // Words typed with diacritics: the folded words ranked with pruning,
                         // their exact matches added where they can change the page.
                         Some(words) => {
@@ -742,10 +741,9 @@ fn facet_field(name: &str) -> &str {
     }
 }
 
-/// A sort the index can do with one typed key (much cheaper than the general multi-key sort).
 /// The two parts of a plain-word query typed with diacritics, as `BestByScore` ranks it: the
 /// conjunction of folded terms, and the exact terms' optional clauses. Scores as `build`'s
-/// query does (see `QueryBuilder::ranked_words`).
+/// query does (see `RankedWords`).
 fn ranking(
     searcher: &tantivy::Searcher,
     words: &RankedWords,
@@ -771,6 +769,7 @@ fn ranking(
     Ok((required, Optional::new(clauses)))
 }
 
+/// A sort the index can do with one typed key (much cheaper than the general multi-key sort).
 enum Plan {
     Score,
     Date(&'static str, Order),

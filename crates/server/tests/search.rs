@@ -2535,6 +2535,27 @@ both_backends!(
         let jsonp: Value = serde_json::from_str(inner).expect("JSONP JSON");
         assert_eq!(jsonp["result"], plain);
 
+        // A facet field asked for twice is answered once: a JSON object holds a key once.
+        let twice = srv
+            .request(
+                "GET",
+                &TestServer::action_path("package_search"),
+                &[
+                    ("q".to_string(), "cau duong".to_string()),
+                    ("facet.field".to_string(), r#"["tags", "tags"]"#.to_string()),
+                ],
+                None,
+                None,
+            )
+            .expect("package_search")
+            .text();
+        assert_eq!(twice.matches(r#""title":"tags""#).count(), 1, "{twice}");
+        assert_eq!(
+            twice.matches(r#""tags":{"#).count(),
+            2,
+            "facets and search_facets: {twice}"
+        );
+
         // An edited dataset is listed once: its replaced version, still in the index until
         // segments merge, is neither ranked nor counted.
         patch(srv, json!({"id": "tieu-de", "notes": "Cầu đường, bản sửa"}));
@@ -2561,21 +2582,26 @@ both_backends!(
         let refs: Vec<&str> = forty.iter().map(String::as_str).collect();
         ds("nhieu-the", "Nhiều thẻ", "", &refs);
         ds("hai-the", "Hai thẻ", "", &refs[..2]);
-        let r = search(
-            srv,
-            &[
-                ("q", "the"),
-                ("facet.field", r#"["tags"]"#),
-                ("facet.limit", "-1"),
-            ],
-            None,
-        );
-        let counts: BTreeMap<String, u64> = r["search_facets"]["tags"]["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|i| (s(&i["name"]).to_string(), i["count"].as_u64().unwrap_or(0)))
-            .collect();
+        // Every tag of the datasets matching "the", with its count (and the answer, to show).
+        let tag_counts = || {
+            let r = search(
+                srv,
+                &[
+                    ("q", "the"),
+                    ("facet.field", r#"["tags"]"#),
+                    ("facet.limit", "-1"),
+                ],
+                None,
+            );
+            let counts: BTreeMap<String, u64> = r["search_facets"]["tags"]["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|i| (s(&i["name"]).to_string(), i["count"].as_u64().unwrap_or(0)))
+                .collect();
+            (counts, r)
+        };
+        let (counts, r) = tag_counts();
         let expected = |two: usize| -> BTreeMap<String, u64> {
             forty
                 .iter()
@@ -2585,21 +2611,7 @@ both_backends!(
         };
         assert_eq!(counts, expected(2), "{r:#}");
         ds("nam-the", "Năm thẻ", "", &refs[..5]);
-        let r = search(
-            srv,
-            &[
-                ("q", "the"),
-                ("facet.field", r#"["tags"]"#),
-                ("facet.limit", "-1"),
-            ],
-            None,
-        );
-        let counts: BTreeMap<String, u64> = r["search_facets"]["tags"]["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|i| (s(&i["name"]).to_string(), i["count"].as_u64().unwrap_or(0)))
-            .collect();
+        let (counts, r) = tag_counts();
         let mut with_five = expected(2);
         for t in &forty[..5] {
             *with_five.entry(t.clone()).or_default() += 1;
