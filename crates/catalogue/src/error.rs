@@ -102,4 +102,25 @@ impl Error {
     }
 }
 
+impl crate::store::AsDbError for Error {
+    fn db_error(&self) -> Option<&diesel::result::Error> {
+        match self {
+            Error::Database(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// How a database error ends a request: `Failure::Unavailable` (503 until the database
+    /// is back), `Failure::Taken` (a unique value a concurrent writer took: CKAN's validation
+    /// error for that field), or another failure (500). `None` for the other variants.
+    pub fn database_failure(&self) -> Option<crate::store::Failure> {
+        match self {
+            Error::Database(e) => Some(crate::store::classify(e)),
+            _ => None,
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -3,8 +3,14 @@
 
 use crate::store::rows::ChangeRow;
 use crate::store::schema::change_feed;
-use crate::store::AnyConnection;
+use crate::store::{AnyConnection, Backend};
 use diesel::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// The PostgreSQL channel on which each feed append announces its newest sequence number.
+pub const CHANNEL: &str = "cong_feed";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -49,8 +55,20 @@ pub fn append_all(conn: &mut AnyConnection, ids: &[String], kind: ChangeKind) ->
             )
         })
         .collect();
+    let mut newest = 0;
     for chunk in rows.chunks(1000) {
-        crate::per_backend!(conn, c => diesel::insert_into(change_feed::table).values(chunk).execute(c))?;
+        let seqs: Vec<i64> = crate::per_backend!(conn, c => diesel::insert_into(change_feed::table)
+            .values(chunk)
+            .returning(change_feed::seq)
+            .get_results(c))?;
+        newest = newest.max(seqs.into_iter().max().unwrap_or(0));
+    }
+    // Other nodes (and this one's listener) learn of it when the transaction commits.
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(CHANNEL)
+            .bind::<diesel::sql_types::Text, _>(newest.to_string())
+            .execute(c)?;
     }
     Ok(())
 }
@@ -123,4 +141,144 @@ pub fn dataset_ids_after(
 pub fn dataset_count(conn: &mut AnyConnection) -> QueryResult<i64> {
     use crate::store::schema::packages;
     packages::table.count().get_result(conn)
+}
+
+/// What this process knows of the feed's newest sequence number, so that reads need not ask
+/// the database each time, and a way to wake whoever follows the feed (the search index).
+///
+/// - Local writes: after each commit the database layer reports the newest sequence number
+///   (PostgreSQL) or just wakes the follower (SQLite, where reads ask `max(seq)` anyway: an
+///   in-process query, and other processes on the same file write too).
+/// - Other nodes (PostgreSQL): a LISTEN connection ([`listen`]) hears every append. While it is
+///   connected, [`FeedWatch::trusted`] is true and readers trust [`FeedWatch::newest`]; while it
+///   is not, readers ask the database.
+pub struct FeedWatch {
+    backend: Backend,
+    newest: AtomicI64,
+    listening: AtomicBool,
+    /// A counter bumped at every change, and the condition followers wait on.
+    changed: Mutex<u64>,
+    wake: Condvar,
+}
+
+impl FeedWatch {
+    pub fn new(backend: Backend) -> Self {
+        FeedWatch {
+            backend,
+            newest: AtomicI64::new(0),
+            listening: AtomicBool::new(false),
+            changed: Mutex::new(0),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// The newest sequence number known to exist.
+    pub fn newest(&self) -> i64 {
+        self.newest.load(Ordering::Acquire)
+    }
+
+    /// Whether [`newest`](Self::newest) is kept current without asking the database.
+    pub fn trusted(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_listening(&self, on: bool) {
+        self.listening.store(on, Ordering::Release);
+    }
+
+    /// Records that `seq` exists; wakes followers when it is news.
+    pub fn advance(&self, seq: i64) {
+        if self.newest.fetch_max(seq, Ordering::AcqRel) < seq {
+            self.poke();
+        }
+    }
+
+    /// Wakes followers.
+    pub fn poke(&self) {
+        let mut n = self.changed.lock().unwrap_or_else(|p| p.into_inner());
+        *n = n.wrapping_add(1);
+        self.wake.notify_all();
+    }
+
+    /// Waits until something changed after `seen` (a value this returned before), or
+    /// `timeout`; returns the value to pass next time.
+    pub fn wait(&self, seen: u64, timeout: Duration) -> u64 {
+        let n = self.changed.lock().unwrap_or_else(|p| p.into_inner());
+        let (n, _) = self
+            .wake
+            .wait_timeout_while(n, timeout, |n| *n == seen)
+            .unwrap_or_else(|p| p.into_inner());
+        *n
+    }
+
+    /// Called by the database layer after each committed write, on its connection.
+    pub(crate) fn after_local_commit(&self, conn: &mut AnyConnection) -> QueryResult<()> {
+        match self.backend {
+            Backend::Postgres => self.advance(last_seq(conn)?),
+            Backend::Sqlite => self.poke(),
+        }
+        Ok(())
+    }
+}
+
+/// How often the LISTEN connection is read, and how often it is tested with a query.
+const LISTEN_POLL: Duration = Duration::from_millis(1);
+const LISTEN_HEARTBEAT: Duration = Duration::from_secs(1);
+const LISTEN_RECONNECT: Duration = Duration::from_millis(500);
+
+/// PostgreSQL: follows other nodes' appends on a dedicated connection, in a thread of its
+/// own, for as long as the process runs; reconnects when the connection is lost. Nothing on
+/// SQLite.
+pub fn listen(cat: std::sync::Arc<crate::Catalogue>) -> std::io::Result<()> {
+    if cat.db.backend() != Backend::Postgres {
+        return Ok(());
+    }
+    std::thread::Builder::new()
+        .name("feed-listener".into())
+        .spawn(move || loop {
+            if let Err(e) = listen_once(&cat.db) {
+                tracing::debug!(error = %e, "change-feed listener reconnecting");
+            }
+            cat.db.feed.set_listening(false);
+            std::thread::sleep(LISTEN_RECONNECT);
+        })
+        .map(|_| ())
+}
+
+fn listen_once(db: &crate::Database) -> Result<(), String> {
+    use diesel::connection::SimpleConnection;
+    let mut c = match db.connector().connect_postgres() {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Err(e.to_string()),
+        None => return Ok(()),
+    };
+    let newest_now = |c: &mut diesel::PgConnection| -> Result<i64, String> {
+        change_feed::table
+            .select(diesel::dsl::max(change_feed::seq))
+            .first::<Option<i64>>(c)
+            .map(|s| s.unwrap_or(0))
+            .map_err(|e| e.to_string())
+    };
+    c.batch_execute(&format!("LISTEN {CHANNEL}"))
+        .map_err(|e| e.to_string())?;
+    // Listening from here on; what was appended before is read once.
+    db.feed.advance(newest_now(&mut c)?);
+    db.feed.set_listening(true);
+    let mut last_check = std::time::Instant::now();
+    loop {
+        for n in c.notifications_iter() {
+            let n = n.map_err(|e| e.to_string())?;
+            if let Ok(seq) = n.payload.parse::<i64>() {
+                db.feed.advance(seq);
+            }
+        }
+        if last_check.elapsed() >= LISTEN_HEARTBEAT {
+            // A silently dropped connection would otherwise be trusted forever.
+            db.feed.set_listening(false);
+            db.feed.advance(newest_now(&mut c)?);
+            db.feed.set_listening(true);
+            last_check = std::time::Instant::now();
+        }
+        std::thread::sleep(LISTEN_POLL);
+    }
 }

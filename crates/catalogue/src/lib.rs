@@ -10,6 +10,7 @@ pub mod dict;
 pub mod error;
 pub mod feed;
 pub mod files;
+pub mod input_text;
 pub mod license;
 pub mod params;
 pub mod store;
@@ -19,6 +20,8 @@ pub use actor::Actor;
 pub use error::{Error, FieldErrors, Result};
 pub use params::Params;
 pub use store::{Backend, Database, OpenError};
+
+use error::Result as CatResult;
 
 /// Site settings the actions need.
 #[derive(Debug, Clone)]
@@ -61,13 +64,40 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// Opens the catalogue; fails when the database cannot be reached or migrated.
     pub fn open(database_url: &str, config: Config) -> Result<Catalogue, OpenError> {
-        Ok(Catalogue {
-            db: Database::open(database_url)?,
+        Ok(Catalogue::with_database(
+            Database::open(database_url)?,
+            config,
+        ))
+    }
+
+    /// Opens the catalogue without reaching the database (see [`Database::open_lazily`]).
+    pub fn open_lazily(database_url: &str, config: Config) -> Result<Catalogue, OpenError> {
+        Ok(Catalogue::with_database(
+            Database::open_lazily(database_url)?,
+            config,
+        ))
+    }
+
+    fn with_database(db: Database, config: Config) -> Catalogue {
+        Catalogue {
+            db,
             config,
             searcher: std::sync::OnceLock::new(),
             group_titles: Default::default(),
-        })
+        }
+    }
+
+    /// The newest change-feed sequence number: known without a query when a listener keeps
+    /// it current (PostgreSQL), else read from the database.
+    pub fn newest_change(&self) -> CatResult<i64> {
+        if self.db.feed.trusted() {
+            return Ok(self.db.feed.newest());
+        }
+        let seq = self.db.read(feed::last_seq)?;
+        self.db.feed.advance(seq);
+        Ok(seq)
     }
 
     pub(crate) fn group_titles(&self) -> &actions::search::TitleCache {

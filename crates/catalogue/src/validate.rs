@@ -31,6 +31,21 @@ pub fn name_problems(name: &str) -> Vec<String> {
     out
 }
 
+/// Longest id a client may choose (a UUID has 36 characters).
+pub const ID_MAX: usize = 100;
+pub const ID_MESSAGE: &str =
+    "Must be 1 to 100 characters long: letters, digits, hyphens and underscores";
+
+/// Whether a client-chosen id (of a dataset, resource, organization or group) is one Cổng
+/// accepts: it appears in URLs and file paths, so only safe characters, and bounded.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= ID_MAX
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// CKAN's e-mail check (`email_validator`): a local part of the usual characters, `@`, and
 /// a host of dot-separated labels.
 pub fn is_valid_email(email: &str) -> bool {

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tables::Tables;
 use crate::{analyzer, conjunction, document, listing, query};
-use catalogue::actions::search::{FacetCounts, SearchHits, SearchRequest, Searcher, Visibility};
+use catalogue::actions::search::{FacetCounts, SearchHits, SearchRequest, Visibility};
 use catalogue::feed;
 use catalogue::Catalogue;
 use serde::{Deserialize, Serialize};
@@ -151,10 +151,7 @@ impl Engine {
     /// Applies every change the feed holds beyond what the index reflects; returns how many
     /// feed rows were applied. Cheap when there is nothing new (one `max(seq)` query).
     pub fn sync(&self, cat: &Catalogue) -> Result<usize, Error> {
-        let newest = cat
-            .db
-            .read(feed::last_seq)
-            .map_err(catalogue::Error::from)?;
+        let newest = cat.newest_change()?;
         if newest <= self.applied_seq() {
             return Ok(0);
         }
@@ -867,16 +864,13 @@ fn clear_dir(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-impl Searcher for Engine {
-    fn search(
+impl Engine {
+    /// [`Engine::search`] through the cache of answers for this index generation.
+    pub fn search_cached(
         &self,
-        cat: &Catalogue,
         req: &SearchRequest,
         vis: &Visibility,
-    ) -> catalogue::Result<SearchHits> {
-        // Read-your-writes: whatever the feed holds (this node's writes or another node's) is
-        // indexed before the search runs.
-        self.sync(cat)?;
+    ) -> Result<SearchHits, Error> {
         let generation = self.applied_seq();
         if let Some(hit) = self.cache.get(generation, req, vis) {
             return Ok((*hit).clone());
@@ -885,14 +879,5 @@ impl Searcher for Engine {
         self.cache.put(generation, req, vis, hits.clone());
         // Not kept (cache off, or too large): the answer is ours alone, no copy needed.
         Ok(Arc::try_unwrap(hits).unwrap_or_else(|kept| (*kept).clone()))
-    }
-
-    fn public_dataset_json(
-        &self,
-        cat: &Catalogue,
-        id_or_name: &str,
-    ) -> catalogue::Result<Option<String>> {
-        self.sync(cat)?;
-        Ok(self.public_json(id_or_name)?)
     }
 }

@@ -11,6 +11,7 @@ mod conjunction;
 mod document;
 pub mod engine;
 pub mod error;
+mod follow;
 mod listing;
 pub mod query;
 pub mod schema;
@@ -18,3 +19,4 @@ mod tables;
 
 pub use engine::{Engine, Opened};
 pub use error::Error;
+pub use follow::GROUP_COMMIT_WINDOW;

@@ -170,8 +170,13 @@ const VALUES: &[&str] = &[
 ];
 
 fn random_char(r: &mut Rng) -> char {
+    // Control characters are refused before a search runs (a validation error): rare, so
+    // that most queries reach the engine.
+    if r.chance(2) {
+        return char::from_u32(r.below(0x20) as u32).unwrap_or('\0');
+    }
     match r.below(4) {
-        0 => char::from_u32(r.below(0x80) as u32).unwrap_or('a'),
+        0 => char::from_u32(0x20 + r.below(0x60) as u32).unwrap_or('a'),
         1 => char::from_u32(0xC0 + r.below(0x250) as u32).unwrap_or('ê'),
         2 => char::from_u32(0x1E00 + r.below(0x100) as u32).unwrap_or('ạ'),
         _ => loop {

@@ -3,11 +3,11 @@
 //! ranges and HEAD. Links (not uploads) redirect to their URL, as CKAN does.
 
 use crate::api::error::ApiError;
+use crate::caller::Caller;
 use crate::AppState;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use catalogue::Actor;
 use serde::Deserialize;
 use std::ops::Range;
 
@@ -66,25 +66,15 @@ async fn download(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     q: web::Query<Query>,
+    Caller(actor): Caller,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (dataset, resource) = path.into_inner();
-    let token = req
-        .headers()
-        .get("Authorization")
-        .or_else(|| req.headers().get("X-CKAN-API-Key"))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
     let cat = state.catalogue.clone();
     let version = q.version;
-    let found = web::block(move || {
-        let actor = match token {
-            Some(t) => catalogue::actions::user::authenticate(&cat, &t)?,
-            None => Actor::Anonymous,
-        };
-        catalogue::files::download(&cat, &actor, &dataset, &resource, version)
-    })
-    .await;
+    let found =
+        web::block(move || catalogue::files::download(&cat, &actor, &dataset, &resource, version))
+            .await;
     let d = match found {
         Ok(Ok(d)) => d,
         Ok(Err(e)) => return ApiError::from(e).error_response_plain(),

@@ -2,12 +2,14 @@
 //! `main.rs` (the `cong` command line) and the tests build it with [`build`].
 
 pub mod api;
+pub mod caller;
 pub mod config;
 mod download;
 pub mod openapi;
 mod pages;
 
 use actix_cors::Cors;
+use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use catalogue::Catalogue;
 use std::net::TcpListener;
@@ -62,6 +64,9 @@ pub fn build(
         App::new()
             .app_data(state.clone())
             .wrap(cors(&origins))
+            // `//api/3/action/…` (a source URL ending in `/`, as CKAN's harvester joins it)
+            // answers as `/api/3/action/…` does, as in CKAN.
+            .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
             .configure(api::routes)
             .configure(download::routes)
             .configure(pages::routes)

@@ -137,8 +137,16 @@ fn settings(cli: &Cli, bind: Option<String>) -> Result<Settings, String> {
     )
 }
 
+/// Opens the catalogue for a command that needs the database now.
 fn open(settings: &Settings) -> Result<Catalogue, String> {
-    if settings.database_url.starts_with("sqlite://") || !settings.database_url.contains("://") {
+    create_data_dir(settings)?;
+    Catalogue::open(&settings.database_url, settings.catalogue.clone()).map_err(|e| e.to_string())
+}
+
+fn create_data_dir(settings: &Settings) -> Result<(), String> {
+    let backend =
+        catalogue::Backend::from_url(&settings.database_url).map_err(|e| e.to_string())?;
+    if backend == catalogue::Backend::Sqlite {
         std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
             format!(
                 "cannot create data directory {}: {e}",
@@ -146,7 +154,7 @@ fn open(settings: &Settings) -> Result<Catalogue, String> {
             )
         })?;
     }
-    Catalogue::open(&settings.database_url, settings.catalogue.clone()).map_err(|e| e.to_string())
+    Ok(())
 }
 
 fn describe(e: catalogue::Error) -> String {
@@ -282,18 +290,32 @@ fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     if settings.site_url.is_none() {
         settings.catalogue.site_url = format!("http://{addr}");
     }
-    let cat = open(&settings)?;
-    if demo {
-        let r = catalogue::demo::load_demo(&cat).map_err(describe)?;
-        eprintln!(
-            "cong: demo loaded ({} organizations, {} groups, {} datasets added)",
-            r.organizations, r.groups, r.datasets
-        );
-    }
-    let cat = Arc::new(cat);
+    create_data_dir(&settings)?;
+    // The server starts even when the database is down, and answers 503 until it is back.
+    let cat = Arc::new(
+        Catalogue::open_lazily(&settings.database_url, settings.catalogue.clone())
+            .map_err(|e| e.to_string())?,
+    );
     let storage = files::Storage::open(&settings.storage).map_err(|e| e.to_string())?;
-    let engine = start_search(&settings, &cat)?;
-    cat.install_searcher(engine);
+    let (engine, opened) =
+        search::Engine::open(&index_dir(&settings), SERVE_WRITER_MB).map_err(|e| e.to_string())?;
+    let engine = Arc::new(engine.with_cache(settings.search_cache_bytes));
+    cat.install_searcher(engine.clone());
+    let startup = Startup {
+        cat: cat.clone(),
+        engine: engine.clone(),
+        rebuild: opened == search::Opened::Fresh,
+        demo,
+    };
+    match cat.db.ensure_migrated() {
+        Ok(()) => startup.run()?,
+        Err(e) => {
+            eprintln!("cong: the database is not reachable yet ({e}); answering 503 until it is");
+            startup.run_when_reachable().map_err(|e| e.to_string())?;
+        }
+    }
+    engine.follow(cat.clone()).map_err(|e| e.to_string())?;
+    catalogue::feed::listen(cat.clone()).map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -304,6 +326,61 @@ fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         let _ = std::io::stdout().flush();
         server.await.map_err(|e| e.to_string())
     })
+}
+
+/// What `cong serve` does once the database answers: the demo catalogue if asked for, and
+/// the search index brought up to date (rebuilt when it was missing, corrupt or outdated).
+struct Startup {
+    cat: Arc<Catalogue>,
+    engine: Arc<search::Engine>,
+    rebuild: bool,
+    demo: bool,
+}
+
+impl Startup {
+    fn run(&self) -> Result<(), String> {
+        if self.demo {
+            let r = catalogue::demo::load_demo(&self.cat).map_err(describe)?;
+            eprintln!(
+                "cong: demo loaded ({} organizations, {} groups, {} datasets added)",
+                r.organizations, r.groups, r.datasets
+            );
+        }
+        if self.rebuild {
+            let started = std::time::Instant::now();
+            let n = self
+                .engine
+                .rebuild(&self.cat, |_, _| {})
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "cong: search index built ({n} datasets, {:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+        } else {
+            self.engine.sync(&self.cat).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Runs [`Startup::run`] in the background as soon as the database answers.
+    fn run_when_reachable(self) -> std::io::Result<()> {
+        std::thread::Builder::new()
+            .name("startup".into())
+            .spawn(move || loop {
+                std::thread::sleep(STARTUP_RETRY);
+                if self.cat.db.ensure_migrated().is_err() {
+                    continue;
+                }
+                match self.run() {
+                    Ok(()) => {
+                        eprintln!("cong: the database is reachable; serving normally");
+                        return;
+                    }
+                    Err(e) => eprintln!("cong: start-up not finished ({e}); retrying"),
+                }
+            })
+            .map(|_| ())
+    }
 }
 
 /// How old a file without resource must be before `files check --delete` removes it.
@@ -380,40 +457,11 @@ async fn check_files(
 /// Indexing memory for the server (kept small: it is resident) and for `cong reindex`.
 const SERVE_WRITER_MB: usize = 16;
 const REINDEX_WRITER_MB: usize = 256;
-/// How often a server looks for other nodes' writes in the shared change feed.
-const FEED_POLL: std::time::Duration = std::time::Duration::from_millis(1000);
+/// How often `cong serve` tries again to reach a database that was down at start-up.
+const STARTUP_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn index_dir(settings: &Settings) -> PathBuf {
     settings.data_dir.join("index")
-}
-
-/// Opens the search index, rebuilding it when it is missing, corrupt or outdated, catches up
-/// with the change feed, and keeps following it in the background.
-fn start_search(settings: &Settings, cat: &Arc<Catalogue>) -> Result<Arc<search::Engine>, String> {
-    let (engine, opened) =
-        search::Engine::open(&index_dir(settings), SERVE_WRITER_MB).map_err(|e| e.to_string())?;
-    if opened == search::Opened::Fresh {
-        let started = std::time::Instant::now();
-        let n = engine.rebuild(cat, |_, _| {}).map_err(|e| e.to_string())?;
-        eprintln!(
-            "cong: search index built ({n} datasets, {:.1} s)",
-            started.elapsed().as_secs_f64()
-        );
-    } else {
-        engine.sync(cat).map_err(|e| e.to_string())?;
-    }
-    let engine = Arc::new(engine.with_cache(settings.search_cache_bytes));
-    let (follower, cat) = (engine.clone(), cat.clone());
-    std::thread::Builder::new()
-        .name("feed-follower".into())
-        .spawn(move || loop {
-            std::thread::sleep(FEED_POLL);
-            if let Err(e) = follower.sync(&cat) {
-                tracing::warn!(error = %e, "search index could not follow the change feed");
-            }
-        })
-        .map_err(|e| e.to_string())?;
-    Ok(engine)
 }
 
 fn main() -> ExitCode {

@@ -375,20 +375,14 @@ fn find_user(conn: &mut AnyConnection, id_or_name: &str) -> Result<Option<UserRo
     Ok(super::load::find_user(conn, id_or_name)?)
 }
 
-/// Sets `user`'s role in `group_id`, replacing any earlier one.
+/// Sets `user`'s role in `group_id`, replacing any earlier one (an upsert: two concurrent
+/// calls leave one membership, with the role of the later).
 pub(crate) fn set_member(
     conn: &mut AnyConnection,
     group_id: &str,
     user_id: &str,
     role: Role,
 ) -> Result<MemberRow> {
-    diesel::delete(
-        members::table
-            .filter(members::group_id.eq(group_id))
-            .filter(members::table_name.eq("user"))
-            .filter(members::table_id.eq(user_id)),
-    )
-    .execute(conn)?;
     let m = MemberRow {
         id: crate::new_id(),
         group_id: group_id.to_string(),
@@ -397,10 +391,13 @@ pub(crate) fn set_member(
         capacity: role.as_str().into(),
         state: "active".into(),
     };
-    diesel::insert_into(members::table)
-        .values(&m)
-        .execute(conn)?;
-    Ok(m)
+    crate::store::upsert_member(conn, &m)?;
+    Ok(members::table
+        .filter(members::group_id.eq(group_id))
+        .filter(members::table_name.eq("user"))
+        .filter(members::table_id.eq(user_id))
+        .select(MemberRow::as_select())
+        .first(conn)?)
 }
 
 fn apply_users(conn: &mut AnyConnection, group_id: &str, list: &[(String, Role)]) -> Result<()> {
@@ -427,6 +424,9 @@ fn chosen_id(conn: &mut AnyConnection, ctx: &Ctx, p: &Params) -> Result<String> 
             "id",
             "The input field id was not expected.",
         ));
+    }
+    if !crate::validate::is_valid_id(&id) {
+        return Err(FieldErrors::single("id", crate::validate::ID_MESSAGE));
     }
     let taken: i64 = groups::table.find(&id).count().get_result(conn)?;
     if taken > 0 {

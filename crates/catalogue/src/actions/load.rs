@@ -285,6 +285,25 @@ pub fn find_package(conn: &mut AnyConnection, id_or_name: &str) -> QueryResult<O
         .optional()
 }
 
+/// Like [`find_package`], and (PostgreSQL) locks the dataset's row until the transaction
+/// ends: every write to a dataset or its resources takes this lock first, so concurrent
+/// writers of one dataset run one after the other (each sees the other's whole change; none
+/// stores a mix). SQLite serialises writers already.
+pub fn lock_package(conn: &mut AnyConnection, id_or_name: &str) -> QueryResult<Option<PackageRow>> {
+    let Some(found) = find_package(conn, id_or_name)? else {
+        return Ok(None);
+    };
+    match conn {
+        AnyConnection::Postgresql(c) => packages::table
+            .find(&found.id)
+            .select(PackageRow::as_select())
+            .for_update()
+            .first(c)
+            .optional(),
+        AnyConnection::Sqlite(_) => Ok(Some(found)),
+    }
+}
+
 /// A user by id or name, in any state.
 pub fn find_user(conn: &mut AnyConnection, id_or_name: &str) -> QueryResult<Option<UserRow>> {
     use crate::store::schema::users;

@@ -2,7 +2,7 @@
 //! member_list.
 
 use super::group::set_member;
-use super::load::{find_group, find_package};
+use super::load::{find_group, find_package, lock_package};
 use super::package_store::replace_groups;
 use super::{to_value, Ctx};
 use crate::authz::{self, Role};
@@ -130,7 +130,7 @@ pub fn member_create(ctx: &Ctx, p: Params) -> Result<Value> {
             let g = find_group(c, &id, Some(false))?
                 .filter(|g| g.state == "active")
                 .ok_or_else(|| Error::not_found("Group was not found."))?;
-            let pkg = find_package(c, &object)?
+            let pkg = lock_package(c, &object)?
                 .ok_or_else(|| Error::not_found("Package was not found."))?;
             if !authz::has_role(c, ctx.actor, &g.id, Role::Member)?
                 || !authz::can_edit_package(c, ctx.actor, &pkg)?
@@ -187,7 +187,7 @@ pub fn member_delete(ctx: &Ctx, p: Params) -> Result<Value> {
         "package" => ctx.cat.db.write(|c| {
             let g = find_group(c, &id, Some(false))?
                 .ok_or_else(|| Error::not_found("Group was not found."))?;
-            let pkg = find_package(c, &object)?
+            let pkg = lock_package(c, &object)?
                 .ok_or_else(|| Error::not_found("Package was not found."))?;
             if !authz::has_role(c, ctx.actor, &g.id, Role::Member)?
                 && !authz::can_edit_package(c, ctx.actor, &pkg)?

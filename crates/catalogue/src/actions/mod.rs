@@ -790,6 +790,7 @@ pub fn find(name: &str) -> Option<&'static Action> {
 
 /// Runs the named action for `actor`.
 pub fn call(cat: &Catalogue, actor: &Actor, action: &Action, params: Params) -> Result<Value> {
+    crate::input_text::check(&params)?;
     (action.run)(
         &Ctx {
             cat,
@@ -808,6 +809,7 @@ pub fn call_with_upload(
     params: Params,
     upload: &crate::files::Upload,
 ) -> Result<Value> {
+    crate::input_text::check(&params)?;
     (action.run)(
         &Ctx {
             cat,
@@ -826,14 +828,17 @@ pub fn call_fast(
     params: &Params,
 ) -> Result<Option<String>> {
     match action.fast {
-        Some(f) => f(
-            &Ctx {
-                cat,
-                actor,
-                upload: None,
-            },
-            params,
-        ),
+        Some(f) => {
+            crate::input_text::check(params)?;
+            f(
+                &Ctx {
+                    cat,
+                    actor,
+                    upload: None,
+                },
+                params,
+            )
+        }
         None => Ok(None),
     }
 }

@@ -2,7 +2,7 @@
 //! package_revise, package_delete, dataset_purge, package_list,
 //! current_package_list_with_resources, package_autocomplete, package_owner_org_update.
 
-use super::load::{find_group, find_package, package_dict, package_dicts};
+use super::load::{find_group, find_package, lock_package, package_dict, package_dicts};
 use super::package_input::parse_package;
 use super::package_store::{purge_package, replace_groups, save_package};
 use super::{to_value, Ctx};
@@ -117,6 +117,15 @@ impl From<diesel::result::Error> for WriteOutcome {
     }
 }
 
+impl crate::store::AsDbError for WriteOutcome {
+    fn db_error(&self) -> Option<&diesel::result::Error> {
+        match self {
+            WriteOutcome::Failed(e) => crate::store::AsDbError::db_error(e),
+            WriteOutcome::Unchanged(_) => None,
+        }
+    }
+}
+
 impl From<Error> for WriteOutcome {
     fn from(e: Error) -> Self {
         WriteOutcome::Failed(e)
@@ -139,16 +148,22 @@ fn comparable(pkg: &Package) -> Value {
     v
 }
 
-/// package_update's core, shared by patch and revise: validates `p` against the stored
-/// dataset `id_or_name` and stores it; an update that changes nothing leaves the dataset
-/// (and its `metadata_modified`) as it was.
-pub(crate) fn update_package(ctx: &Ctx, id_or_name: &str, p: &Params) -> Result<Package> {
+/// package_update's core, shared by patch and revise: locks the dataset `id_or_name`, builds
+/// the parameters to store from its current dict (`params_from`, inside the same transaction,
+/// so that a patch merges into the latest version), validates and stores them. An update
+/// that changes nothing leaves the dataset (and its `metadata_modified`) as it was.
+pub(crate) fn update_package(
+    ctx: &Ctx,
+    id_or_name: &str,
+    params_from: impl Fn(Map<String, Value>) -> Result<Params>,
+) -> Result<Package> {
     let outcome = ctx.cat.db.write(|c| {
-        let existing = find_package(c, id_or_name)?
+        let existing = lock_package(c, id_or_name)?
             .ok_or_else(|| Error::not_found("Package was not found."))?;
         authz::check_edit_package(c, ctx.actor, &existing, "edit")?;
         let before = package_dict(c, existing.clone())?;
-        let input = parse_package(c, &ctx.cat.config, ctx.actor, p, Some(&existing))?;
+        let p = params_from(dict_map(&before)?)?;
+        let input = parse_package(c, &ctx.cat.config, ctx.actor, &p, Some(&existing))?;
         save_package(c, input, Some(&existing))?;
         let row = find_package(c, &existing.id)?.ok_or(Error::NotFound(None))?;
         let after = package_dict(c, row)?;
@@ -164,40 +179,30 @@ pub(crate) fn update_package(ctx: &Ctx, id_or_name: &str, p: &Params) -> Result<
     }
 }
 
-fn id_or_name(p: &Params) -> Result<String> {
-    params::required_id(p, "id")
-}
-
-pub fn package_update(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = id_or_name(&p)?;
-    to_value(&update_package(ctx, &id, &p)?)
-}
-
-/// Reads the current dict (for patch and revise) with read permission checked.
-fn current_dict(ctx: &Ctx, id: &str) -> Result<Map<String, Value>> {
-    let pkg = ctx.cat.db.read(|c| {
-        let row = find_package(c, id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
-        authz::check_edit_package(c, ctx.actor, &row, "edit")?;
-        Ok::<_, Error>(package_dict(c, row)?)
-    })?;
+fn dict_map(pkg: &Package) -> Result<Map<String, Value>> {
     match serde_json::to_value(pkg) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(Error::Internal("dataset dict is not an object".into())),
     }
 }
 
+fn id_or_name(p: &Params) -> Result<String> {
+    params::required_id(p, "id")
+}
+
+pub fn package_update(ctx: &Ctx, p: Params) -> Result<Value> {
+    let id = id_or_name(&p)?;
+    to_value(&update_package(ctx, &id, |_| Ok(p.clone()))?)
+}
+
 pub fn package_patch(ctx: &Ctx, p: Params) -> Result<Value> {
     let id = id_or_name(&p)?;
-    let mut merged = current_dict(ctx, &id)?;
-    for (k, v) in p {
-        merged.insert(k, v);
-    }
-    let pkg_id = merged
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or(&id)
-        .to_string();
-    to_value(&update_package(ctx, &pkg_id, &merged)?)
+    to_value(&update_package(ctx, &id, |mut current| {
+        for (k, v) in &p {
+            current.insert(k.clone(), v.clone());
+        }
+        Ok(current)
+    })?)
 }
 
 pub fn package_revise(ctx: &Ctx, p: Params) -> Result<Value> {
@@ -219,31 +224,29 @@ pub fn package_revise(ctx: &Ctx, p: Params) -> Result<Value> {
         .find_map(|k| match_.get(*k).and_then(Value::as_str))
         .ok_or_else(|| FieldErrors::single("match", "Must include id or name"))?
         .to_string();
-    let mut current = current_dict(ctx, &key)?;
-    let mismatched: Vec<Value> = match_
-        .iter()
-        .filter(|(k, v)| current.get(*k) != Some(*v))
-        .map(|(k, _)| Value::String(k.clone()))
-        .collect();
-    if !mismatched.is_empty() {
-        let mut e = FieldErrors::new();
-        e.set("match", Value::Array(mismatched));
-        return Err(Error::Validation(e));
-    }
-    for f in json_list(&p, "filter")? {
-        if let Some(path) = f.as_str().and_then(|s| s.strip_prefix('-')) {
-            remove_path(&mut current, path);
+    let filters = json_list(&p, "filter")?;
+    let update = json_object(&p, "update")?;
+    let pkg = update_package(ctx, &key, |mut current| {
+        let mismatched: Vec<Value> = match_
+            .iter()
+            .filter(|(k, v)| current.get(*k) != Some(*v))
+            .map(|(k, _)| Value::String(k.clone()))
+            .collect();
+        if !mismatched.is_empty() {
+            let mut e = FieldErrors::new();
+            e.set("match", Value::Array(mismatched));
+            return Err(Error::Validation(e));
         }
-    }
-    if let Some(update) = json_object(&p, "update")? {
-        deep_merge(&mut current, update);
-    }
-    let id = current
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or(&key)
-        .to_string();
-    let pkg = update_package(ctx, &id, &current)?;
+        for f in &filters {
+            if let Some(path) = f.as_str().and_then(|s| s.strip_prefix('-')) {
+                remove_path(&mut current, path);
+            }
+        }
+        if let Some(update) = &update {
+            deep_merge(&mut current, update.clone());
+        }
+        Ok(current)
+    })?;
     let mut out = Map::new();
     out.insert("package".into(), to_value(&pkg)?);
     Ok(Value::Object(out))
@@ -324,7 +327,7 @@ pub fn package_delete(ctx: &Ctx, p: Params) -> Result<Value> {
     let id = params::required_id(&p, "id")?;
     ctx.cat.db.write(|c| {
         let row =
-            find_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+            lock_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
         authz::check_edit_package(c, ctx.actor, &row, "delete")?;
         diesel::update(packages::table.find(&row.id))
             .set(packages::state.eq("deleted"))
@@ -343,7 +346,7 @@ pub fn dataset_purge(ctx: &Ctx, p: Params) -> Result<Value> {
     let id = params::required_id(&p, "id")?;
     authz::require_sysadmin(ctx.actor, "purge package")?;
     ctx.cat.db.write(|c| {
-        let row = find_package(c, &id)?.ok_or_else(|| Error::not_found("Dataset was not found"))?;
+        let row = lock_package(c, &id)?.ok_or_else(|| Error::not_found("Dataset was not found"))?;
         purge_package(c, &row.id)?;
         Ok::<_, Error>(())
     })?;
@@ -379,14 +382,16 @@ pub fn current_package_list_with_resources(ctx: &Ctx, p: Params) -> Result<Value
         .min(1000);
     let offset = params::natural(&p, "offset", Some(0))?.unwrap_or(0);
     // CKAN searches with `include_private` for sysadmins (ckan/logic/action/get.py).
-    let mut query = public_active();
-    if ctx.actor.is_sysadmin() {
-        query = packages::table
-            .filter(packages::state.eq("active"))
-            .filter(packages::type_.eq("dataset"))
-            .into_boxed();
-    }
+    let sysadmin = ctx.actor.is_sysadmin();
     let pkgs = ctx.cat.db.read(|c| {
+        let query = if sysadmin {
+            packages::table
+                .filter(packages::state.eq("active"))
+                .filter(packages::type_.eq("dataset"))
+                .into_boxed()
+        } else {
+            public_active()
+        };
         let rows: Vec<PackageRow> = query
             .order(packages::metadata_modified.desc())
             .limit(limit)
@@ -539,7 +544,7 @@ pub fn package_owner_org_update(ctx: &Ctx, p: Params) -> Result<Value> {
     let org = params::text(&p, "organization_id")?.unwrap_or_default();
     ctx.cat.db.write(|c| {
         let row =
-            find_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+            lock_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
         // CKAN's auth function for this action is sysadmin-only; editors move datasets with
         // package_update, where owner_org is validated.
         authz::require_sysadmin(ctx.actor, &format!("edit package {}", row.id))?;

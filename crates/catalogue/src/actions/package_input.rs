@@ -157,6 +157,9 @@ pub fn parse_resource(m: &Map<String, Value>) -> std::result::Result<ResourceInp
     let resource_type = text("resource_type");
     let url_type = text("url_type").filter(|s| !s.is_empty());
     let id = text("id").filter(|s| !s.is_empty());
+    if id.as_deref().is_some_and(|i| !validate::is_valid_id(i)) {
+        errs.add("id", validate::ID_MESSAGE);
+    }
     let size = match m.get("size") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => n.as_i64().or_else(|| {
@@ -275,15 +278,38 @@ fn parse_extras(p: &Params, errs: &mut FieldErrors) -> Result<Vec<Extra>> {
     Ok(out)
 }
 
-fn parse_resources(p: &Params, errs: &mut FieldErrors) -> Result<Option<Vec<ResourceInput>>> {
+/// The `resources` list of a dataset dict. An id given for a new resource must be free: one
+/// of another dataset's resources (or given twice) is refused, never silently replaced.
+fn parse_resources(
+    conn: &mut AnyConnection,
+    p: &Params,
+    dataset_id: Option<&str>,
+    errs: &mut FieldErrors,
+) -> Result<Option<Vec<ResourceInput>>> {
     let Some(list) = params::list_of_objects(p, "resources")? else {
         return Ok(None);
     };
-    let mut out = vec![];
+    let mut out: Vec<ResourceInput> = vec![];
     let mut item_errors = vec![];
     let mut any = false;
     for m in &list {
-        match parse_resource(m) {
+        let parsed = match parse_resource(m) {
+            Ok(r) => {
+                let taken = match r.id.as_deref() {
+                    Some(id) if out.iter().any(|o| o.id.as_deref() == Some(id)) => true,
+                    Some(id) => resource_owner(conn, id)?
+                        .is_some_and(|owner| Some(owner.as_str()) != dataset_id),
+                    None => false,
+                };
+                if taken {
+                    Err(single_field("id", "Resource id already exists"))
+                } else {
+                    Ok(r)
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match parsed {
             Ok(r) => {
                 out.push(r);
                 item_errors.push(Value::Object(Map::new()));
@@ -349,6 +375,8 @@ pub fn parse_package(
         if let Some(given) = field(p, "id", &mut errs).filter(|s| !s.is_empty()) {
             if !actor.is_sysadmin() {
                 errs.add("id", "The input field id was not expected.");
+            } else if !validate::is_valid_id(&given) {
+                errs.add("id", validate::ID_MESSAGE);
             } else if find_package(conn, &given)?.is_some() {
                 errs.add("id", "Dataset id already exists");
             } else {
@@ -479,7 +507,7 @@ pub fn parse_package(
 
     let tags = parse_tags(p, &mut errs)?;
     let extras = parse_extras(p, &mut errs)?;
-    let resources = parse_resources(p, &mut errs)?;
+    let resources = parse_resources(conn, p, existing.map(|e| e.id.as_str()), &mut errs)?;
     errs.check()?;
     // Unknown groups are a 404 in CKAN, after validation passed.
     let groups = parse_groups(conn, p)?;
@@ -547,6 +575,23 @@ fn is_in_group(conn: &mut AnyConnection, package_id: &str, group_id: &str) -> Re
         .count()
         .get_result(conn)?;
     Ok(n > 0)
+}
+
+/// The dataset a resource id belongs to, if the id is taken.
+pub fn resource_owner(conn: &mut AnyConnection, id: &str) -> diesel::QueryResult<Option<String>> {
+    use crate::store::schema::resources;
+    use diesel::prelude::*;
+    resources::table
+        .find(id)
+        .select(resources::package_id)
+        .first(conn)
+        .optional()
+}
+
+fn single_field(field: &str, message: &str) -> FieldErrors {
+    let mut e = FieldErrors::new();
+    e.add(field, message);
+    e
 }
 
 #[cfg(test)]

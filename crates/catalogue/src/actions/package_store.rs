@@ -2,8 +2,8 @@
 
 use super::package_input::{PackageInput, ResourceInput};
 use crate::feed::{self, ChangeKind};
-use crate::store::rows::{MemberRow, PackageRow, ResourceRow, TagRow};
-use crate::store::schema::{members, package_tags, packages, resources, tags};
+use crate::store::rows::{MemberRow, PackageRow, ResourceRow};
+use crate::store::schema::{members, package_tags, packages, resources};
 use crate::store::AnyConnection;
 use diesel::prelude::*;
 
@@ -96,19 +96,11 @@ fn replace_resources(
         .load(conn)?;
     let mut keep: Vec<String> = vec![];
     let mut rows: Vec<ResourceRow> = vec![];
-    for (i, mut r) in list.into_iter().enumerate() {
+    // Ids of other datasets' resources were refused by validation (`parse_resources`).
+    for (i, r) in list.into_iter().enumerate() {
         let prior =
             r.id.as_deref()
                 .and_then(|id| old.iter().find(|o| o.id == id));
-        if prior.is_none() {
-            if let Some(id) = &r.id {
-                // An id that belongs to another dataset's resource is not reused.
-                let taken: i64 = resources::table.find(id).count().get_result(conn)?;
-                if taken > 0 || rows.iter().any(|x| &x.id == id) {
-                    r.id = None;
-                }
-            }
-        }
         let row = resource_row(package_id, i as i32, r, prior);
         keep.push(row.id.clone());
         rows.push(row);
@@ -153,24 +145,7 @@ fn replace_tags(conn: &mut AnyConnection, package_id: &str, names: &[String]) ->
     diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id)))
         .execute(conn)?;
     for name in names {
-        let tag_id = match tags::table
-            .filter(tags::name.eq(name))
-            .select(tags::id)
-            .first::<String>(conn)
-            .optional()?
-        {
-            Some(id) => id,
-            None => {
-                let row = TagRow {
-                    id: crate::new_id(),
-                    name: name.clone(),
-                };
-                diesel::insert_into(tags::table)
-                    .values(&row)
-                    .execute(conn)?;
-                row.id
-            }
-        };
+        let tag_id = crate::store::tag_id(conn, name)?;
         diesel::insert_into(package_tags::table)
             .values((
                 package_tags::package_id.eq(package_id),
@@ -201,34 +176,17 @@ pub fn replace_groups(
     )
     .execute(conn)?;
     for gid in group_ids {
-        let present: i64 = members::table
-            .filter(members::table_name.eq("package"))
-            .filter(members::table_id.eq(package_id))
-            .filter(members::group_id.eq(gid))
-            .count()
-            .get_result(conn)?;
-        if present == 0 {
-            let m = MemberRow {
+        crate::store::upsert_member(
+            conn,
+            &MemberRow {
                 id: crate::new_id(),
                 group_id: gid.clone(),
                 table_name: "package".into(),
                 table_id: package_id.to_string(),
                 capacity: "public".into(),
                 state: "active".into(),
-            };
-            diesel::insert_into(members::table)
-                .values(&m)
-                .execute(conn)?;
-        } else {
-            diesel::update(
-                members::table
-                    .filter(members::table_name.eq("package"))
-                    .filter(members::table_id.eq(package_id))
-                    .filter(members::group_id.eq(gid)),
-            )
-            .set(members::state.eq("active"))
-            .execute(conn)?;
-        }
+            },
+        )?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Resource actions: resource_show, resource_create, resource_update, resource_patch,
 //! resource_delete, package_resource_reorder, format_autocomplete.
 
-use super::load::{find_package, resource_dict, upload_versions};
+use super::load::{find_package, lock_package, resource_dict, upload_versions};
 use super::package_input::{mimetype_from_url, parse_resource};
 use super::package_store::{renumber_resources, resource_row};
 use super::{to_value, Ctx};
@@ -25,6 +25,14 @@ fn find_resource(conn: &mut AnyConnection, id: &str) -> Result<(ResourceRow, Pac
     let pkg = find_package(conn, &res.package_id)?
         .ok_or_else(|| Error::not_found("Resource was not found."))?;
     Ok((res, pkg))
+}
+
+/// Like [`find_resource`], for a write: the dataset is locked first (see `lock_package`),
+/// then the resource is read again as the lock holder left it.
+fn lock_resource(conn: &mut AnyConnection, id: &str) -> Result<(ResourceRow, PackageRow)> {
+    let (_, pkg) = find_resource(conn, id)?;
+    lock_package(conn, &pkg.id)?.ok_or_else(|| Error::not_found("Resource was not found."))?;
+    find_resource(conn, id)
 }
 
 /// The resource's dict, with its file versions when it is an upload.
@@ -93,14 +101,14 @@ fn validated(
 pub fn resource_create(ctx: &Ctx, p: Params) -> Result<Value> {
     let package_id = params::required(&p, "package_id")?;
     ctx.cat.db.write(|c| {
-        let pkg = find_package(c, &package_id)?
+        let pkg = lock_package(c, &package_id)?
             .ok_or_else(|| Error::not_found("Package was not found."))?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
-        let mut input = validated(&p, None)?;
+        let input = validated(&p, None)?;
         if let Some(id) = input.id.as_deref() {
             let taken: i64 = resources::table.find(id).count().get_result(c)?;
             if taken > 0 {
-                input.id = None;
+                return Err(FieldErrors::single("id", "Resource id already exists"));
             }
         }
         let count: i64 = resources::table
@@ -117,12 +125,18 @@ pub fn resource_create(ctx: &Ctx, p: Params) -> Result<Value> {
     })
 }
 
-/// Replaces a resource with `m` (already merged, for patch).
-fn write_resource(ctx: &Ctx, id: &str, m: &Map<String, Value>) -> Result<Value> {
+/// Replaces a resource with the dict `build` makes from the stored one (inside the write
+/// transaction, with the dataset locked, so that a patch merges into the latest version).
+fn write_resource(
+    ctx: &Ctx,
+    id: &str,
+    build: impl Fn(&ResourceRow) -> Result<Map<String, Value>>,
+) -> Result<Value> {
     ctx.cat.db.write(|c| {
-        let (old, pkg) = find_resource(c, id)?;
+        let (old, pkg) = lock_resource(c, id)?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
-        let mut input = validated(m, Some(&old.url))?;
+        let m = build(&old)?;
+        let mut input = validated(&m, Some(&old.url))?;
         input.id = Some(old.id.clone());
         // A new link replaces an uploaded file; the old versions stay addressable.
         if old.url_type.as_deref() == Some("upload") && input.url != old.url && ctx.upload.is_none()
@@ -143,40 +157,38 @@ fn write_resource(ctx: &Ctx, id: &str, m: &Map<String, Value>) -> Result<Value> 
 
 pub fn resource_update(ctx: &Ctx, p: Params) -> Result<Value> {
     let id = params::required(&p, "id")?;
-    // Free keys (and datastore_active) survive an update that omits them only when CKAN
-    // keeps them: datastore_active is kept, other extras are dropped.
-    let mut m = p.clone();
-    if !m.contains_key("datastore_active") {
-        let old = ctx.cat.db.read(|c| find_resource(c, &id).map(|(r, _)| r))?;
-        let extras: Map<String, Value> = serde_json::from_str(&old.extras).unwrap_or_default();
-        if let Some(v) = extras.get("datastore_active") {
-            m.insert("datastore_active".into(), v.clone());
+    write_resource(ctx, &id, |old| {
+        // Free keys (and datastore_active) survive an update that omits them only when CKAN
+        // keeps them: datastore_active is kept, other extras are dropped.
+        let mut m = p.clone();
+        if !m.contains_key("datastore_active") {
+            let extras: Map<String, Value> = serde_json::from_str(&old.extras).unwrap_or_default();
+            if let Some(v) = extras.get("datastore_active") {
+                m.insert("datastore_active".into(), v.clone());
+            }
         }
-    }
-    write_resource(ctx, &id, &m)
+        Ok(m)
+    })
 }
 
 pub fn resource_patch(ctx: &Ctx, p: Params) -> Result<Value> {
     let id = params::required(&p, "id")?;
-    let old = ctx.cat.db.read(|c| {
-        let (r, pkg) = find_resource(c, &id)?;
-        authz::check_read_package(c, ctx.actor, &pkg)?;
-        Ok::<_, Error>(r)
-    })?;
-    let mut merged = match to_value(&resource_dict(old, &[]))? {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    for (k, v) in p {
-        merged.insert(k, v);
-    }
-    write_resource(ctx, &id, &merged)
+    write_resource(ctx, &id, |old| {
+        let mut merged = match to_value(&resource_dict(old.clone(), &[]))? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        for (k, v) in &p {
+            merged.insert(k.clone(), v.clone());
+        }
+        Ok(merged)
+    })
 }
 
 pub fn resource_delete(ctx: &Ctx, p: Params) -> Result<Value> {
     let id = params::required(&p, "id")?;
     ctx.cat.db.write(|c| {
-        let (res, pkg) = find_resource(c, &id)?;
+        let (res, pkg) = lock_resource(c, &id)?;
         authz::check_edit_package(c, ctx.actor, &pkg, "delete")?;
         crate::files::release(c, std::slice::from_ref(&res.id))?;
         diesel::delete(resources::table.find(&res.id)).execute(c)?;
@@ -214,7 +226,7 @@ pub fn package_resource_reorder(ctx: &Ctx, p: Params) -> Result<Value> {
     }
     let new_order = ctx.cat.db.write(|c| {
         let pkg =
-            find_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
+            lock_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
         authz::check_edit_package(c, ctx.actor, &pkg, "edit")?;
         let current: Vec<String> = resources::table
             .filter(resources::package_id.eq(&pkg.id))

@@ -152,11 +152,11 @@ pub fn add_user(cat: &Catalogue, u: NewUser) -> Result<UserRow> {
         }
         let row = UserRow {
             id: crate::new_id(),
-            name: u.name,
-            fullname: u.fullname,
-            email: Some(u.email),
-            password_hash,
-            about: u.about,
+            name: u.name.clone(),
+            fullname: u.fullname.clone(),
+            email: Some(u.email.clone()),
+            password_hash: password_hash.clone(),
+            about: u.about.clone(),
             image_url: None,
             sysadmin: u.sysadmin,
             state: "active".into(),
@@ -240,7 +240,7 @@ pub fn user_update(ctx: &Ctx, p: Params) -> Result<Value> {
             u.sysadmin = params::boolean(&p, "sysadmin", u.sysadmin)?;
         }
         if password_hash.is_some() {
-            u.password_hash = password_hash;
+            u.password_hash = password_hash.clone();
         }
         diesel::update(users::table.find(&u.id))
             .set(&u)

@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use catalogue::store::Failure;
 use catalogue::Error as CatError;
 use serde_json::{json, Map, Value};
 
@@ -83,16 +84,49 @@ impl ApiError {
                 CatError::BadRequest(m) => {
                     (StatusCode::BAD_REQUEST, Bare(format!("Bad request: {m}")))
                 }
-                CatError::Database(err) => {
-                    tracing::error!(error = %err, "database error");
-                    (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        Envelope(typed(
-                            "Internal Server Error",
-                            "Internal Server Error".into(),
-                        )),
-                    )
-                }
+                CatError::Database(err) => match e.database_failure() {
+                    Some(Failure::Unavailable) => {
+                        tracing::warn!(error = %err, "database unavailable");
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            Envelope(typed(
+                                "Service Unavailable",
+                                "Service Unavailable: the database cannot be reached; \
+                                 try again shortly"
+                                    .into(),
+                            )),
+                        )
+                    }
+                    Some(Failure::Contended) => {
+                        tracing::warn!(error = %err, "write still contended after retries");
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            Envelope(typed(
+                                "Service Unavailable",
+                                "Service Unavailable: too many concurrent changes to the same \
+                                 records; try again"
+                                    .into(),
+                            )),
+                        )
+                    }
+                    Some(Failure::Taken(Some(taken))) => {
+                        let (field, message) = taken.field_message();
+                        let mut m = Map::new();
+                        m.insert(field.into(), json!([message]));
+                        m.insert("__type".into(), json!("Validation Error"));
+                        (StatusCode::CONFLICT, Envelope(m))
+                    }
+                    _ => {
+                        tracing::error!(error = %err, "database error");
+                        (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            Envelope(typed(
+                                "Internal Server Error",
+                                "Internal Server Error".into(),
+                            )),
+                        )
+                    }
+                },
                 CatError::Internal(err) => {
                     tracing::error!(error = %err, "internal error");
                     (
@@ -185,5 +219,24 @@ mod tests {
             "Internal Server Error"
         );
         assert_eq!(body(ApiError::TooLarge("too big".into())).0, 413);
+        let gone = catalogue::store::unavailable("connection refused");
+        assert_eq!(
+            body(CatError::Database(gone).into()),
+            (
+                503,
+                json!({"__type": "Service Unavailable", "message": "Service Unavailable: the database cannot be reached; try again shortly"})
+            )
+        );
+        let taken = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new("UNIQUE constraint failed: packages.name".to_string()),
+        );
+        assert_eq!(
+            body(CatError::Database(taken).into()),
+            (
+                409,
+                json!({"name": ["That URL is already in use."], "__type": "Validation Error"})
+            )
+        );
     }
 }

@@ -5,11 +5,11 @@ pub mod error;
 pub mod request;
 pub mod upload;
 
+use crate::caller::Caller;
 use crate::AppState;
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use catalogue::actions::{self, Kind};
-use catalogue::Actor;
 use error::ApiError;
 use futures_util::StreamExt;
 use serde_json::json;
@@ -33,21 +33,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .body(r#"{"version": 1}"#)
             }),
         );
-}
-
-/// The API token: raw in `Authorization` (CKAN 2.10+), or `X-CKAN-API-Key` (older clients).
-fn token(req: &HttpRequest) -> Option<String> {
-    let h = req.headers();
-    h.get("Authorization")
-        .or_else(|| h.get("X-CKAN-API-Key"))
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.trim()
-                .strip_prefix("Bearer ")
-                .unwrap_or(v.trim())
-                .to_string()
-        })
-        .filter(|v| !v.is_empty())
 }
 
 /// Reads the body up to the configured limit.
@@ -84,6 +69,7 @@ fn valid_callback(cb: &str) -> bool {
 async fn action(
     req: HttpRequest,
     name: web::Path<String>,
+    Caller(actor): Caller,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
@@ -152,17 +138,12 @@ async fn action(
             ))
         }
     };
-    // JSONP runs as anonymous, so a page on another site cannot read private data.
+    // JSONP (the caller is then anonymous: see `Caller`).
     let callback = params
         .remove("callback")
         .and_then(|v| v.as_str().map(str::to_string))
         .filter(|cb| valid_callback(cb) && *req.method() == Method::GET);
     params.remove("_");
-    let token = if callback.is_some() {
-        None
-    } else {
-        token(&req)
-    };
     let cat = state.catalogue.clone();
     let file = pending.as_ref().map(|p| p.upload.clone());
     let callback_free = callback.is_none();
@@ -174,10 +155,6 @@ async fn action(
         _ => None,
     };
     let outcome = web::block(move || {
-        let actor = match token {
-            Some(t) => catalogue::actions::user::authenticate(&cat, &t)?,
-            None => Actor::Anonymous,
-        };
         if file.is_none() && callback_free {
             if let Some(json) = actions::call_fast(&cat, &actor, action, &params)? {
                 return Ok(Answer::Json(json));

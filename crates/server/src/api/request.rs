@@ -22,11 +22,52 @@ fn add_pairs(params: &mut Params, pairs: Vec<(String, String)>) {
 }
 
 pub fn parse_query(query: &str) -> Result<Params, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+    let pairs = decode_pairs(query)
         .map_err(|e| ApiError::BadRequest(format!("Unable to decode the query string: {e}")))?;
     let mut params = Params::new();
     add_pairs(&mut params, pairs);
     Ok(params)
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded strictly: a `%XX` sequence that is not
+/// UTF-8 is refused rather than turned into U+FFFD (which would store something the client
+/// never sent).
+pub fn decode_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            Ok((decode_component(k)?, decode_component(v)?))
+        })
+        .collect()
+}
+
+fn decode_component(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    // A lone `%` stays as it is, as browsers and CKAN's parser leave it.
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| format!("\"{s}\" is not valid UTF-8 once decoded"))
 }
 
 /// Decodes a POST body by its content type.
@@ -37,7 +78,7 @@ pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Params, ApiError> {
         )
     })?;
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|e| {
+        let pairs = decode_pairs(text).map_err(|e| {
             ApiError::BadRequest(format!("JSON Error: Unable to decode the form: {e}"))
         })?;
         // `curl -d '{…}'` posts JSON as a form whose only field name is the JSON text.
@@ -109,5 +150,26 @@ mod tests {
         let curl =
             parse_body("application/x-www-form-urlencoded", br#"{"id":"z"}="#).expect("curl -d");
         assert_eq!(curl["id"], json!("z"));
+    }
+
+    #[test]
+    fn forms_and_queries_decode_strictly() {
+        let form = parse_body(
+            "application/x-www-form-urlencoded",
+            b"title=%C4%90%C3%A0+N%E1%BA%B5ng&x=50%&y",
+        )
+        .expect("form");
+        assert_eq!(form["title"], json!("Đà Nẵng"));
+        assert_eq!(form["x"], json!("50%"));
+        assert_eq!(form["y"], json!(""));
+        assert!(matches!(
+            parse_body("application/x-www-form-urlencoded", b"title=%FF%FE"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(parse_query("q=%C3"), Err(ApiError::BadRequest(_))));
+        assert_eq!(
+            parse_query("q=a%2Bb+c").expect("query")["q"],
+            json!("a+b c")
+        );
     }
 }
