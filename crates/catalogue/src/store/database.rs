@@ -30,6 +30,10 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrati
 /// How long a request waits for a connection before answering "unavailable". Also bounds
 /// the pool's reconnect backoff (half of it), so a restarted database is used within ~1 s.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(2);
+/// While the database is known to be down, how long a request waits before its 503.
+const CHECKOUT_WHILE_DOWN: Duration = Duration::from_millis(250);
+/// How long "known to be down" lasts after the last failed checkout.
+const DOWN_MEMORY: Duration = Duration::from_secs(2);
 /// Runs of a write transaction that keeps meeting concurrent writers.
 const WRITE_ATTEMPTS: u32 = 5;
 /// Migrations of several nodes starting at once on one PostgreSQL take turns.
@@ -68,6 +72,37 @@ pub struct PoolConn {
 struct Health {
     /// Bumped whenever a connection is found dead; older connections are tested before use.
     epoch: AtomicU64,
+    /// Whether the last checkout failed for want of a connection, and when.
+    down: AtomicBool,
+    unreachable_at: Mutex<Option<std::time::Instant>>,
+}
+
+impl Health {
+    fn checkout_timeout(&self) -> Duration {
+        if !self.down.load(Ordering::Acquire) {
+            return CHECKOUT_TIMEOUT;
+        }
+        let at = *self
+            .unreachable_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match at {
+            Some(t) if t.elapsed() < DOWN_MEMORY => CHECKOUT_WHILE_DOWN,
+            _ => CHECKOUT_TIMEOUT,
+        }
+    }
+
+    fn note_reachable(&self, reachable: bool) {
+        if reachable && !self.down.load(Ordering::Acquire) {
+            return;
+        }
+        let mut at = self
+            .unreachable_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *at = (!reachable).then(std::time::Instant::now);
+        self.down.store(!reachable, Ordering::Release);
+    }
 }
 
 struct Manager {
@@ -193,7 +228,9 @@ impl Database {
         self.ensure_migrated()?;
         let epoch = self.health.epoch.load(Ordering::Acquire);
         for _ in 0..=self.pool.max_size() {
-            let mut c = self.pool.get().map_err(unavailable)?;
+            let got = self.pool.get_timeout(self.health.checkout_timeout());
+            self.health.note_reachable(got.is_ok());
+            let mut c = got.map_err(unavailable)?;
             if c.checked >= epoch {
                 return Ok(c);
             }

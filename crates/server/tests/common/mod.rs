@@ -24,6 +24,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
+pub mod proxy;
+
 /// The `cong` binary built by cargo for these tests.
 pub const CONG: &str = env!("CARGO_BIN_EXE_cong");
 
@@ -166,6 +168,20 @@ fn psql(url: &str, sql: &str) -> Result<Output, String> {
         .map_err(|e| format!("cannot run psql (is the PostgreSQL client installed?): {e}"))
 }
 
+/// One value from a query, as text.
+fn psql_value(url: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-t", "-A", "-d", url, "-c", sql])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 impl PgSchema {
     pub fn create() -> Result<PgSchema, String> {
         let base_url =
@@ -181,17 +197,31 @@ impl PgSchema {
         Ok(PgSchema { base_url, schema })
     }
 
-    /// The database URL with `search_path` set to this schema (libpq `options`).
+    /// The database URL with `search_path` set to this schema (libpq `options`), and the
+    /// schema's name as `application_name`, so a test can find this server's connections.
     pub fn url(&self) -> String {
-        let sep = if self.base_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
+        self.url_on(&self.base_url)
+    }
+
+    /// [`PgSchema::url`] on another server address (a proxy), e.g. `postgres://127.0.0.1:PORT/test`.
+    pub fn url_on(&self, base_url: &str) -> String {
+        let sep = if base_url.contains('?') { '&' } else { '?' };
         format!(
-            "{}{}options=-csearch_path%3D{}",
-            self.base_url, sep, self.schema
+            "{}{}options=-csearch_path%3D{}&application_name={}",
+            base_url, sep, self.schema, self.schema
         )
+    }
+
+    /// Ends every backend serving this schema's connections (`pg_terminate_backend`), as a
+    /// database restart or an operator would; returns how many there were.
+    pub fn terminate_backends(&self) -> usize {
+        let sql = format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = '{}' AND pid <> pg_backend_pid()",
+            self.schema
+        );
+        let out = psql_value(&self.base_url, &sql).expect("pg_terminate_backend");
+        out.trim().parse().unwrap_or(0)
     }
 }
 
@@ -410,6 +440,17 @@ impl TestServer {
 
     pub fn database_url(&self) -> Option<&str> {
         self.database_url.as_deref()
+    }
+
+    /// This server's PostgreSQL schema (`None` on SQLite).
+    pub fn pg(&self) -> Option<&PgSchema> {
+        self.pg.as_ref()
+    }
+
+    /// Points later `cong` commands (and [`TestServer::start_again`]) at another database URL,
+    /// e.g. this schema through a [`proxy::Proxy`].
+    pub fn set_database_url(&mut self, url: String) {
+        self.database_url = Some(url);
     }
 
     /// The global options pointing `cong` at this server's data dir and database.
