@@ -239,10 +239,8 @@ pub fn generate(
     tags: usize,
     mut progress: impl FnMut(usize),
 ) -> Result<usize> {
-    use crate::store::rows::{PackageRow, ResourceRow, TagRow};
-    use crate::store::schema::{
-        package_tags, packages, resources as res_table, tags as tags_table,
-    };
+    use crate::store::rows::{PackageRow, ResourceRow};
+    use crate::store::schema::{package_tags, packages, resources as res_table};
     use diesel::prelude::*;
 
     // The ministries and provinces of the demo are the publishers (56 organizations).
@@ -265,27 +263,7 @@ pub fn generate(
     }
     let mut tag_ids = vec![];
     for word in TOPICS_VI.iter().chain(TOPICS_EN.iter()) {
-        let id = cat.db.write(|c| {
-            let found: Option<String> = tags_table::table
-                .filter(tags_table::name.eq(word))
-                .select(tags_table::id)
-                .first(c)
-                .optional()?;
-            match found {
-                Some(id) => Ok::<_, Error>(id),
-                None => {
-                    let row = TagRow {
-                        id: crate::new_id(),
-                        name: word.to_string(),
-                    };
-                    diesel::insert_into(tags_table::table)
-                        .values(&row)
-                        .execute(c)?;
-                    Ok(row.id)
-                }
-            }
-        })?;
-        tag_ids.push(id);
+        tag_ids.push(cat.db.write(|c| crate::store::tag_id(c, word))?);
     }
     let existing = cat.db.read(|c| {
         packages::table

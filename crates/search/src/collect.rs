@@ -172,9 +172,11 @@ impl SegmentCollector for MatchesSegment {
     }
 }
 
-/// A scored document; orders by score, then the lower address first (tantivy's tie-break).
+/// A scored document: its score, its `metadata_modified` (as tantivy's timestamp), its
+/// address. Orders as CKAN's default sort, `score desc, metadata_modified desc`: by score, then
+/// the newer first; then the lower address first (tantivy's own tie-break).
 #[derive(Clone, Copy)]
-pub struct Scored(pub Score, pub DocAddress);
+pub struct Scored(pub Score, pub i64, pub DocAddress);
 
 impl PartialEq for Scored {
     fn eq(&self, other: &Self) -> bool {
@@ -188,11 +190,30 @@ impl PartialOrd for Scored {
     }
 }
 impl Ord for Scored {
-    /// Greater is better: a higher score, or the same score and a lower address.
+    /// Greater is better: a higher score; the same score and newer; or both the same and a
+    /// lower address.
     fn cmp(&self, other: &Self) -> Ordering {
         self.0
             .total_cmp(&other.0)
-            .then_with(|| other.1.cmp(&self.1))
+            .then_with(|| self.1.cmp(&other.1))
+            .then_with(|| other.2.cmp(&self.2))
+    }
+}
+
+/// A segment's `metadata_modified` values, read only for documents that tie their way into
+/// the best (the others are decided by score alone).
+struct Modified(Option<tantivy::columnar::Column<tantivy::DateTime>>);
+
+impl Modified {
+    fn of(reader: &SegmentReader) -> Modified {
+        Modified(reader.fast_fields().date("metadata_modified").ok())
+    }
+
+    fn at(&self, doc: DocId) -> i64 {
+        self.0
+            .as_ref()
+            .and_then(|c| c.first(doc))
+            .map_or(i64::MIN, |d| d.into_timestamp_nanos())
     }
 }
 
@@ -244,10 +265,22 @@ impl TopK {
         }
     }
 
-    /// Offers a document; returns the score a document must now beat to get in.
+    /// Offers a document (its `modified` is read only if its score can get it in); returns
+    /// the score a document must now beat to get in. Just below the worst score kept: a
+    /// document that ties it may still get in, being newer.
     #[inline]
-    fn offer(&mut self, s: Scored) -> Score {
-        if self.heap.len() < self.k {
+    fn offer(&mut self, score: Score, addr: DocAddress, modified: impl FnOnce() -> i64) -> Score {
+        let full = self.heap.len() >= self.k;
+        if full
+            && self
+                .heap
+                .peek()
+                .is_some_and(|Reverse(worst)| score < worst.0)
+        {
+            return self.threshold();
+        }
+        let s = Scored(score, modified(), addr);
+        if !full {
             self.heap.push(Reverse(s));
         } else if self.heap.peek().is_some_and(|Reverse(worst)| s > *worst) {
             self.heap.pop();
@@ -260,7 +293,9 @@ impl TopK {
         if self.heap.len() < self.k {
             return Score::MIN;
         }
-        self.heap.peek().map_or(Score::MIN, |Reverse(w)| w.0)
+        self.heap
+            .peek()
+            .map_or(Score::MIN, |Reverse(w)| w.0.next_down())
     }
 
     fn into_best_first(self) -> Vec<Scored> {
@@ -274,6 +309,7 @@ pub struct BestSegment {
     segment: SegmentOrdinal,
     check: Option<SegmentCheck>,
     top: TopK,
+    modified: Modified,
 }
 
 impl SegmentCollector for BestSegment {
@@ -281,8 +317,11 @@ impl SegmentCollector for BestSegment {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         if allowed(&self.check, doc) {
+            let modified = &self.modified;
             self.top
-                .offer(Scored(score, DocAddress::new(self.segment, doc)));
+                .offer(score, DocAddress::new(self.segment, doc), || {
+                    modified.at(doc)
+                });
         }
     }
 
@@ -304,6 +343,7 @@ impl Collector for BestByScore<'_> {
             segment,
             check: SegmentCheck::new(self.only, self.tables, reader)?,
             top: TopK::new(self.k),
+            modified: Modified::of(reader),
         })
     }
 
@@ -328,7 +368,9 @@ impl Collector for BestByScore<'_> {
             weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
                 let live = alive.is_none_or(|a| a.is_alive(doc));
                 if live && allowed(&seg.check, doc) {
-                    seg.top.offer(Scored(score, DocAddress::new(segment, doc)))
+                    let modified = &seg.modified;
+                    seg.top
+                        .offer(score, DocAddress::new(segment, doc), || modified.at(doc))
                 } else {
                     seg.top.threshold()
                 }
@@ -356,7 +398,11 @@ impl Collector for BestByScore<'_> {
                     total += extra.score();
                 }
             }
-            beat(seg.top.offer(Scored(total, DocAddress::new(segment, doc))))
+            let modified = &seg.modified;
+            beat(
+                seg.top
+                    .offer(total, DocAddress::new(segment, doc), || modified.at(doc)),
+            )
         })?;
         Ok(seg.harvest())
     }

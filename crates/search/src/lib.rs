@@ -8,13 +8,18 @@ mod build_query;
 mod cache;
 mod collect;
 mod conjunction;
+mod cursor;
 mod document;
 pub mod engine;
 pub mod error;
+mod execute;
 mod follow;
 mod listing;
+mod plan;
 pub mod query;
+pub mod reference;
 pub mod schema;
+mod scope;
 mod tables;
 
 pub use engine::{Engine, Opened};
