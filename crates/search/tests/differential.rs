@@ -336,6 +336,7 @@ fn fast_paths_answer_as_the_plain_path() {
     assert!(words.len() > 20, "vocabulary: {words:?}");
     let mut r = Rng(seed);
     for round in 0..rounds {
+        let sort: &str = r.pick(SORTS);
         let mut req = request(
             &random_q(&mut r, &words),
             if r.chance(40) {
@@ -343,7 +344,7 @@ fn fast_paths_answer_as_the_plain_path() {
             } else {
                 vec![]
             },
-            r.pick(SORTS),
+            sort,
             *r.pick(&[0, 1, 5, 10, 10, 20, 50]),
             *r.pick(&[0, 0, 0, 3, 10, 40]),
         );
