@@ -10,6 +10,7 @@ pub mod dict;
 pub mod error;
 pub mod feed;
 pub mod files;
+pub mod input;
 pub mod input_text;
 pub mod license;
 pub mod params;

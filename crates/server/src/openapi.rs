@@ -94,7 +94,7 @@ pub fn document() -> OpenApi {
                     error_response("Validation Error: one key per field, each a list of messages"),
                 );
             if method == "get" {
-                for p in a.params {
+                for p in &(a.params)() {
                     b = b.parameter(
                         ParameterBuilder::new()
                             .name(p.name)
@@ -110,7 +110,7 @@ pub fn document() -> OpenApi {
                 }
             } else {
                 let mut body = ObjectBuilder::new();
-                for p in a.params {
+                for p in &(a.params)() {
                     body = body.property(
                         p.name,
                         ObjectBuilder::new()

@@ -1,6 +1,7 @@
 //! Organization and group actions. Both are rows of `groups`; `is_organization` tells them
 //! apart, and every action here takes which one it serves.
 
+use super::inputs::{Autocomplete, ById, GroupDict, GroupList, GroupShow, IdOrName, OrgsForUser};
 use super::load::{display_name, find_group, group_type, package_dicts, user_dict};
 use super::package_store::purge_package;
 use super::{to_value, Ctx};
@@ -8,6 +9,7 @@ use crate::authz::{self, Role};
 use crate::dict::{ckan_time, Extra, Group, OrganizationForUser, User};
 use crate::error::{Error, FieldErrors, Result};
 use crate::feed::{self, ChangeKind};
+use crate::input::Input;
 use crate::params::{self, Params};
 use crate::store::rows::{GroupRow, MemberRow, PackageRow, UserRow};
 use crate::store::schema::{groups, members, packages, users};
@@ -168,18 +170,16 @@ fn group_users(conn: &mut AnyConnection, g: &GroupRow) -> Result<Vec<User>> {
         .collect()
 }
 
-fn list(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
-    let all_fields = params::boolean(&p, "all_fields", false)?;
+fn list(ctx: &Ctx, input: GroupList, kind: Kind) -> Result<Value> {
+    let all_fields = input.all_fields;
     let max = ctx.cat.config.list_max;
     let default_limit = if all_fields { 25 } else { max };
-    let limit = params::natural(&p, "limit", Some(default_limit))?
-        .unwrap_or(default_limit)
-        .min(max) as usize;
-    let offset = params::natural(&p, "offset", Some(0))?.unwrap_or(0) as usize;
-    let q = params::text(&p, "q")?.unwrap_or_default();
-    let sort = params::text(&p, "sort")?.unwrap_or_else(|| "title asc".into());
-    let include_count = params::boolean(&p, "include_dataset_count", true)?;
-    let include_extras = params::boolean(&p, "include_extras", false)?;
+    let limit = input.limit.unwrap_or(default_limit).min(max) as usize;
+    let offset = input.offset as usize;
+    let q = input.q.unwrap_or_default();
+    let sort = input.sort;
+    let include_count = input.include_dataset_count;
+    let include_extras = input.include_extras;
     let (sort_field, desc) = match sort.split_whitespace().collect::<Vec<_>>().as_slice() {
         [f] => (f.to_string(), false),
         [f, d] => (f.to_string(), *d == "desc"),
@@ -251,14 +251,14 @@ fn list(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
     })
 }
 
-fn show(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
-    let id = params::required(&p, "id")?;
+fn show(ctx: &Ctx, input: GroupShow, kind: Kind) -> Result<Value> {
+    let id = input.id;
     let opts = ShowOptions {
         package_count: true,
-        extras: params::boolean(&p, "include_extras", true)?,
-        users: params::boolean(&p, "include_users", true)?,
-        groups: params::boolean(&p, "include_groups", true)?,
-        datasets: params::boolean(&p, "include_datasets", false)?,
+        extras: input.include_extras,
+        users: input.include_users,
+        groups: input.include_groups,
+        datasets: input.include_datasets,
     };
     ctx.cat.db.read(|c| {
         let g = find_group(c, &id, Some(kind.is_org()))?.ok_or(Error::NotFound(None))?;
@@ -435,7 +435,8 @@ fn chosen_id(conn: &mut AnyConnection, ctx: &Ctx, p: &Params) -> Result<String> 
     Ok(id)
 }
 
-fn create(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
+fn create(ctx: &Ctx, input: GroupDict, kind: Kind) -> Result<Value> {
+    let p = input.into_params();
     match kind {
         Kind::Organization => authz::require_sysadmin(ctx.actor, "create organizations")?,
         Kind::Group => authz::require_user(ctx.actor, "create groups")?,
@@ -511,14 +512,16 @@ fn update_with(ctx: &Ctx, id: &str, p: &Params, kind: Kind) -> Result<Value> {
     })
 }
 
-fn update(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
+fn update(ctx: &Ctx, input: GroupDict, kind: Kind) -> Result<Value> {
+    let p = input.into_params();
     let id = params::required_id(&p, "id")?;
     update_with(ctx, &id, &p, kind)
 }
 
-fn patch(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
+fn patch(ctx: &Ctx, input: GroupDict, kind: Kind) -> Result<Value> {
+    let p = input.into_params();
     let id = params::required_id(&p, "id")?;
-    let current = show(ctx, json_params(&[("id", &id)]), kind)?;
+    let current = show(ctx, GroupShow::parse(&json_params(&[("id", &id)]))?, kind)?;
     let mut merged: Map<String, Value> = current.as_object().cloned().unwrap_or_default();
     merged.remove("users");
     for (k, v) in p {
@@ -534,8 +537,8 @@ fn json_params(pairs: &[(&str, &str)]) -> Params {
         .collect()
 }
 
-fn delete(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
-    let id = params::required_id(&p, "id")?;
+fn delete(ctx: &Ctx, input: ById, kind: Kind) -> Result<Value> {
+    let id = input.id_or_name("id")?;
     ctx.cat.db.write(|c| {
         let g = find_group(c, &id, Some(kind.is_org()))?.ok_or_else(|| kind.not_found())?;
         if !authz::has_role(c, ctx.actor, &g.id, Role::Admin)? {
@@ -565,8 +568,8 @@ fn delete(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
     })
 }
 
-fn purge(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
-    let id = params::required_id(&p, "id")?;
+fn purge(ctx: &Ctx, input: ById, kind: Kind) -> Result<Value> {
+    let id = input.id_or_name("id")?;
     authz::require_sysadmin(ctx.actor, &format!("purge {}", kind.noun()))?;
     ctx.cat.db.write(|c| {
         let g = find_group(c, &id, Some(kind.is_org()))?.ok_or_else(|| kind.not_found())?;
@@ -595,9 +598,9 @@ fn purge(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
     })
 }
 
-fn autocomplete(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
-    let q = params::text(&p, "q")?.unwrap_or_default();
-    let limit = params::natural(&p, "limit", Some(20))?.unwrap_or(20) as usize;
+fn autocomplete(ctx: &Ctx, input: Autocomplete, kind: Kind) -> Result<Value> {
+    let q = input.q.unwrap_or_default();
+    let limit = input.limit.unwrap_or(20) as usize;
     let needle = fold_diacritics(q.trim()).to_lowercase();
     let rows: Vec<GroupRow> = ctx.cat.db.read(|c| {
         groups::table
@@ -621,64 +624,64 @@ fn autocomplete(ctx: &Ctx, p: Params, kind: Kind) -> Result<Value> {
     Ok(Value::Array(out))
 }
 
-pub fn organization_list(ctx: &Ctx, p: Params) -> Result<Value> {
-    list(ctx, p, Kind::Organization)
+pub fn organization_list(ctx: &Ctx, input: GroupList) -> Result<Value> {
+    list(ctx, input, Kind::Organization)
 }
-pub fn group_list(ctx: &Ctx, p: Params) -> Result<Value> {
-    list(ctx, p, Kind::Group)
+pub fn group_list(ctx: &Ctx, input: GroupList) -> Result<Value> {
+    list(ctx, input, Kind::Group)
 }
-pub fn organization_show(ctx: &Ctx, p: Params) -> Result<Value> {
-    show(ctx, p, Kind::Organization)
+pub fn organization_show(ctx: &Ctx, input: GroupShow) -> Result<Value> {
+    show(ctx, input, Kind::Organization)
 }
-pub fn group_show(ctx: &Ctx, p: Params) -> Result<Value> {
-    show(ctx, p, Kind::Group)
+pub fn group_show(ctx: &Ctx, input: GroupShow) -> Result<Value> {
+    show(ctx, input, Kind::Group)
 }
-pub fn organization_create(ctx: &Ctx, p: Params) -> Result<Value> {
-    create(ctx, p, Kind::Organization)
+pub fn organization_create(ctx: &Ctx, input: GroupDict) -> Result<Value> {
+    create(ctx, input, Kind::Organization)
 }
-pub fn group_create(ctx: &Ctx, p: Params) -> Result<Value> {
-    create(ctx, p, Kind::Group)
+pub fn group_create(ctx: &Ctx, input: GroupDict) -> Result<Value> {
+    create(ctx, input, Kind::Group)
 }
-pub fn organization_update(ctx: &Ctx, p: Params) -> Result<Value> {
-    update(ctx, p, Kind::Organization)
+pub fn organization_update(ctx: &Ctx, input: GroupDict) -> Result<Value> {
+    update(ctx, input, Kind::Organization)
 }
-pub fn group_update(ctx: &Ctx, p: Params) -> Result<Value> {
-    update(ctx, p, Kind::Group)
+pub fn group_update(ctx: &Ctx, input: GroupDict) -> Result<Value> {
+    update(ctx, input, Kind::Group)
 }
-pub fn organization_patch(ctx: &Ctx, p: Params) -> Result<Value> {
-    patch(ctx, p, Kind::Organization)
+pub fn organization_patch(ctx: &Ctx, input: GroupDict) -> Result<Value> {
+    patch(ctx, input, Kind::Organization)
 }
-pub fn group_patch(ctx: &Ctx, p: Params) -> Result<Value> {
-    patch(ctx, p, Kind::Group)
+pub fn group_patch(ctx: &Ctx, input: GroupDict) -> Result<Value> {
+    patch(ctx, input, Kind::Group)
 }
-pub fn organization_delete(ctx: &Ctx, p: Params) -> Result<Value> {
-    delete(ctx, p, Kind::Organization)
+pub fn organization_delete(ctx: &Ctx, input: ById) -> Result<Value> {
+    delete(ctx, input, Kind::Organization)
 }
-pub fn group_delete(ctx: &Ctx, p: Params) -> Result<Value> {
-    delete(ctx, p, Kind::Group)
+pub fn group_delete(ctx: &Ctx, input: ById) -> Result<Value> {
+    delete(ctx, input, Kind::Group)
 }
-pub fn organization_purge(ctx: &Ctx, p: Params) -> Result<Value> {
-    purge(ctx, p, Kind::Organization)
+pub fn organization_purge(ctx: &Ctx, input: ById) -> Result<Value> {
+    purge(ctx, input, Kind::Organization)
 }
-pub fn group_purge(ctx: &Ctx, p: Params) -> Result<Value> {
-    purge(ctx, p, Kind::Group)
+pub fn group_purge(ctx: &Ctx, input: ById) -> Result<Value> {
+    purge(ctx, input, Kind::Group)
 }
-pub fn organization_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
-    autocomplete(ctx, p, Kind::Organization)
+pub fn organization_autocomplete(ctx: &Ctx, input: Autocomplete) -> Result<Value> {
+    autocomplete(ctx, input, Kind::Organization)
 }
-pub fn group_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
-    autocomplete(ctx, p, Kind::Group)
+pub fn group_autocomplete(ctx: &Ctx, input: Autocomplete) -> Result<Value> {
+    autocomplete(ctx, input, Kind::Group)
 }
 
-pub fn organization_list_for_user(ctx: &Ctx, p: Params) -> Result<Value> {
-    let permission = params::text(&p, "permission")?.unwrap_or_else(|| "manage_group".into());
+pub fn organization_list_for_user(ctx: &Ctx, input: OrgsForUser) -> Result<Value> {
+    let permission = input.permission;
     let min = match permission.as_str() {
         "read" | "manage_group" => Role::Member,
         "create_dataset" | "update_dataset" | "delete_dataset" => Role::Editor,
         _ => Role::Admin,
     };
     ctx.cat.db.read(|c| {
-        let user = match params::text(&p, "id")?.filter(|s| !s.is_empty()) {
+        let user = match input.id.clone().filter(|s| !s.is_empty()) {
             Some(id) => find_user(c, &id)?.ok_or_else(|| Error::not_found("User not found"))?,
             None => match ctx.actor.user_id() {
                 Some(uid) => {

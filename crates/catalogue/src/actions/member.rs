@@ -2,6 +2,7 @@
 //! member_list.
 
 use super::group::set_member;
+use super::inputs::{MemberCreate, MemberDelete, MemberList, UserMemberCreate, UserMemberDelete};
 use super::load::{find_group, find_package, lock_package};
 use super::package_store::replace_groups;
 use super::{to_value, Ctx};
@@ -9,7 +10,6 @@ use crate::authz::{self, Role};
 use crate::dict::Member;
 use crate::error::{Error, FieldErrors, Result};
 use crate::feed::{self, ChangeKind};
-use crate::params::{self, Params};
 use crate::store::rows::{GroupRow, MemberRow, UserRow};
 use crate::store::schema::members;
 use crate::store::AnyConnection;
@@ -51,15 +51,13 @@ fn group_for_admin(
     Ok(g)
 }
 
-fn role_param(p: &Params, key: &str) -> Result<Role> {
-    let r = params::required(p, key)?;
-    Role::parse(&r).ok_or_else(|| FieldErrors::single(key, format!("Role {r} does not exist")))
+fn role_param(r: &str, key: &str) -> Result<Role> {
+    Role::parse(r).ok_or_else(|| FieldErrors::single(key, format!("Role {r} does not exist")))
 }
 
-fn user_member_create(ctx: &Ctx, p: Params, is_org: bool) -> Result<Value> {
-    let id = params::required(&p, "id")?;
-    let username = params::required(&p, "username")?;
-    let role = role_param(&p, "role")?;
+fn user_member_create(ctx: &Ctx, input: UserMemberCreate, is_org: bool) -> Result<Value> {
+    let UserMemberCreate { id, username, role } = input;
+    let role = role_param(&role, "role")?;
     ctx.cat.db.write(|c| {
         let g = group_for_admin(c, ctx, &id, Some(is_org))?;
         let u = find_user(c, &username)?;
@@ -67,9 +65,8 @@ fn user_member_create(ctx: &Ctx, p: Params, is_org: bool) -> Result<Value> {
     })
 }
 
-fn user_member_delete(ctx: &Ctx, p: Params, is_org: bool) -> Result<Value> {
-    let id = params::required(&p, "id")?;
-    let username = params::required(&p, "username")?;
+fn user_member_delete(ctx: &Ctx, input: UserMemberDelete, is_org: bool) -> Result<Value> {
+    let UserMemberDelete { id, username } = input;
     ctx.cat.db.write(|c| {
         let g = find_group(c, &id, Some(is_org))?
             .ok_or_else(|| Error::not_found("Group was not found."))?;
@@ -94,30 +91,34 @@ fn user_member_delete(ctx: &Ctx, p: Params, is_org: bool) -> Result<Value> {
     })
 }
 
-pub fn organization_member_create(ctx: &Ctx, p: Params) -> Result<Value> {
-    user_member_create(ctx, p, true)
+pub fn organization_member_create(ctx: &Ctx, input: UserMemberCreate) -> Result<Value> {
+    user_member_create(ctx, input, true)
 }
-pub fn group_member_create(ctx: &Ctx, p: Params) -> Result<Value> {
-    user_member_create(ctx, p, false)
+pub fn group_member_create(ctx: &Ctx, input: UserMemberCreate) -> Result<Value> {
+    user_member_create(ctx, input, false)
 }
-pub fn organization_member_delete(ctx: &Ctx, p: Params) -> Result<Value> {
-    user_member_delete(ctx, p, true)
+pub fn organization_member_delete(ctx: &Ctx, input: UserMemberDelete) -> Result<Value> {
+    user_member_delete(ctx, input, true)
 }
-pub fn group_member_delete(ctx: &Ctx, p: Params) -> Result<Value> {
-    user_member_delete(ctx, p, false)
+pub fn group_member_delete(ctx: &Ctx, input: UserMemberDelete) -> Result<Value> {
+    user_member_delete(ctx, input, false)
 }
 
 /// Adds a user (with a role) or a dataset to a group or organization.
-pub fn member_create(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required(&p, "id")?;
-    let object = params::required(&p, "object")?;
-    let object_type = params::required(&p, "object_type")?;
-    let capacity = params::required(&p, "capacity")?;
+pub fn member_create(ctx: &Ctx, input: MemberCreate) -> Result<Value> {
+    let MemberCreate {
+        id,
+        object,
+        object_type,
+        capacity,
+    } = input;
     match object_type.as_str() {
         "user" => {
-            let mut q = p.clone();
-            q.insert("username".into(), Value::String(object));
-            q.insert("role".into(), Value::String(capacity));
+            let q = UserMemberCreate {
+                id: id.clone(),
+                username: object,
+                role: capacity,
+            };
             let is_org = ctx
                 .cat
                 .db
@@ -168,10 +169,12 @@ pub fn member_create(ctx: &Ctx, p: Params) -> Result<Value> {
     }
 }
 
-pub fn member_delete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required(&p, "id")?;
-    let object = params::required(&p, "object")?;
-    let object_type = params::required(&p, "object_type")?;
+pub fn member_delete(ctx: &Ctx, input: MemberDelete) -> Result<Value> {
+    let MemberDelete {
+        id,
+        object,
+        object_type,
+    } = input;
     match object_type.as_str() {
         "user" => {
             let is_org = ctx
@@ -180,8 +183,10 @@ pub fn member_delete(ctx: &Ctx, p: Params) -> Result<Value> {
                 .read(|c| find_group(c, &id, None))?
                 .ok_or_else(|| Error::not_found("Group was not found."))?
                 .is_organization;
-            let mut q = p.clone();
-            q.insert("username".into(), Value::String(object));
+            let q = UserMemberDelete {
+                id: id.clone(),
+                username: object,
+            };
             user_member_delete(ctx, q, is_org)
         }
         "package" => ctx.cat.db.write(|c| {
@@ -215,10 +220,10 @@ pub fn member_delete(ctx: &Ctx, p: Params) -> Result<Value> {
 }
 
 /// `[[id, type, Capacity], …]`; datasets the caller may not read are left out.
-pub fn member_list(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required(&p, "id")?;
-    let object_type = params::text(&p, "object_type")?.filter(|s| !s.is_empty());
-    let capacity = params::text(&p, "capacity")?.filter(|s| !s.is_empty());
+pub fn member_list(ctx: &Ctx, input: MemberList) -> Result<Value> {
+    let id = input.id;
+    let object_type = input.object_type.filter(|s| !s.is_empty());
+    let capacity = input.capacity.filter(|s| !s.is_empty());
     ctx.cat.db.read(|c| {
         let g =
             find_group(c, &id, None)?.ok_or_else(|| Error::not_found("Group was not found."))?;

@@ -1,6 +1,7 @@
 //! The CKAN actions, one file per family; [`ACTIONS`] names them all for dispatch and docs.
 
 mod group;
+pub mod inputs;
 pub mod load;
 mod member;
 pub mod package;
@@ -14,8 +15,10 @@ pub mod user;
 
 use crate::actor::Actor;
 use crate::error::{Error, Result};
+use crate::input::Input;
 use crate::params::Params;
 use crate::Catalogue;
+use inputs::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,13 +42,15 @@ pub enum Kind {
 }
 
 /// One documented parameter of an action.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Param {
     pub name: &'static str,
     /// JSON type: "string", "integer", "boolean", "array", "object".
     pub ty: &'static str,
     pub required: bool,
     pub doc: &'static str,
+    /// The value used when the parameter is absent, as Rust writes it.
+    pub default: Option<&'static str>,
 }
 
 /// The result's shape, by schema name (see `dict`), for the OpenAPI document.
@@ -75,7 +80,8 @@ pub struct Action {
     /// A cheaper way to the same answer for common cases (package_show of public datasets).
     pub fast: Option<FastHandler>,
     pub summary: &'static str,
-    pub params: &'static [Param],
+    /// Its parameters, from its typed input.
+    pub params: fn() -> Vec<Param>,
     pub returns: Returns,
 }
 
@@ -85,14 +91,11 @@ const fn p(name: &'static str, ty: &'static str, required: bool, doc: &'static s
         ty,
         required,
         doc,
+        default: None,
     }
 }
 
-const ID: Param = p("id", "string", true, "id or name");
-const LIMIT: Param = p("limit", "integer", false, "maximum number of items");
-const OFFSET: Param = p("offset", "integer", false, "items to skip");
-const Q: Param = p("q", "string", false, "text to match");
-const DATASET_FIELDS: &[Param] = &[
+pub(crate) const DATASET_FIELDS: &[Param] = &[
     p(
         "name",
         "string",
@@ -132,7 +135,7 @@ const DATASET_FIELDS: &[Param] = &[
     p("resources", "array", false, "list of resource dicts"),
     p("groups", "array", false, "list of {id} or {name}"),
 ];
-const RESOURCE_FIELDS: &[Param] = &[
+pub(crate) const RESOURCE_FIELDS: &[Param] = &[
     p("package_id", "string", true, "dataset id or name"),
     p("url", "string", false, "link to the data"),
     p("name", "string", false, ""),
@@ -151,7 +154,7 @@ const RESOURCE_FIELDS: &[Param] = &[
     ),
     p("size", "integer", false, "bytes"),
 ];
-const GROUP_FIELDS: &[Param] = &[
+pub(crate) const GROUP_FIELDS: &[Param] = &[
     p(
         "name",
         "string",
@@ -164,624 +167,98 @@ const GROUP_FIELDS: &[Param] = &[
     p("extras", "array", false, "list of {key, value}"),
     p("users", "array", false, "list of {name, capacity}"),
 ];
-const GROUP_LIST: &[Param] = &[
-    p(
-        "sort",
-        "string",
-        false,
-        "name|title|package_count, asc|desc (default title asc)",
-    ),
-    LIMIT,
-    OFFSET,
-    p(
-        "all_fields",
-        "boolean",
-        false,
-        "return dicts instead of names",
-    ),
-    p("include_dataset_count", "boolean", false, ""),
-    p("include_extras", "boolean", false, ""),
-    Q,
-];
-const GROUP_SHOW: &[Param] = &[
-    ID,
-    p(
-        "include_datasets",
-        "boolean",
-        false,
-        "add up to 10 datasets as `packages`",
-    ),
-    p("include_users", "boolean", false, "default true"),
-    p("include_extras", "boolean", false, "default true"),
-];
 
 use Kind::{Read, Write};
+
+/// The fields user_update reads; absent ones keep their value.
+pub(crate) const USER_UPDATE_FIELDS: &[Param] = &[
+    p("id", "string", true, "the user's id or name"),
+    p("email", "string", false, ""),
+    p("fullname", "string", false, ""),
+    p("about", "string", false, ""),
+    p("image_url", "string", false, ""),
+    p("password", "string", false, "at least 8 characters"),
+    p("sysadmin", "boolean", false, "sysadmins only"),
+];
 use Returns::*;
+
+/// Declares one action: its typed input (which parses and documents its parameters) feeds
+/// its handler, so the handler reads exactly what the documentation lists.
+macro_rules! action {
+    ($name:literal, $kind:ident, $input:ty => $run:path $(, fast = $fast:path)?, $summary:literal, $returns:expr) => {
+        Action {
+            name: $name,
+            kind: $kind,
+            run: |ctx, p| $run(ctx, <$input as Input>::parse(&p)?),
+            fast: action!(@fast $($fast)?),
+            summary: $summary,
+            params: <$input as Input>::params,
+            returns: $returns,
+        }
+    };
+    (@fast) => { None };
+    (@fast $fast:path) => { Some($fast) };
+}
 
 /// Every action Cổng answers, as CKAN names it.
 pub static ACTIONS: &[Action] = &[
-    Action {
-        name: "status_show",
-        kind: Read,
-        run: site::status_show,
-        fast: None,
-        summary: "Site status and version",
-        params: &[],
-        returns: Object,
-    },
-    Action {
-        name: "help_show",
-        kind: Read,
-        run: site::help_show,
-        fast: None,
-        summary: "Documentation of an action",
-        params: &[p("name", "string", true, "action name")],
-        returns: Object,
-    },
-    Action {
-        name: "license_list",
-        kind: Read,
-        run: site::license_list,
-        fast: None,
-        summary: "Licences datasets may use",
-        params: &[],
-        returns: ListOf("License"),
-    },
-    Action {
-        name: "package_list",
-        kind: Read,
-        run: package::package_list,
-        fast: None,
-        summary: "Names of public active datasets, sorted",
-        params: &[LIMIT, OFFSET],
-        returns: Names,
-    },
-    Action {
-        name: "package_show",
-        kind: Read,
-        run: package::package_show,
-        fast: Some(package::package_show_json),
-        summary: "One dataset",
-        params: &[ID, p("use_default_schema", "boolean", false, "")],
-        returns: Schema("Package"),
-    },
-    Action {
-        name: "package_create",
-        kind: Write,
-        run: package::package_create,
-        fast: None,
-        summary: "Create a dataset",
-        params: DATASET_FIELDS,
-        returns: Schema("Package"),
-    },
-    Action {
-        name: "package_update",
-        kind: Write,
-        run: package::package_update,
-        fast: None,
-        summary: "Replace a dataset (absent resources and groups are kept)",
-        params: DATASET_FIELDS,
-        returns: Schema("Package"),
-    },
-    Action {
-        name: "package_patch",
-        kind: Write,
-        run: package::package_patch,
-        fast: None,
-        summary: "Change only the given fields of a dataset",
-        params: DATASET_FIELDS,
-        returns: Schema("Package"),
-    },
-    Action {
-        name: "package_revise",
-        kind: Write,
-        run: package::package_revise,
-        fast: None,
-        summary: "Match, filter and deep-update a dataset",
-        params: &[
-            p("match", "object", true, "must hold id or name"),
-            p(
-                "filter",
-                "array",
-                false,
-                "paths to remove, e.g. -resources__1",
-            ),
-            p("update", "object", false, "deep merge"),
-            p("include", "array", false, ""),
-        ],
-        returns: Object,
-    },
-    Action {
-        name: "package_delete",
-        kind: Write,
-        run: package::package_delete,
-        fast: None,
-        summary: "Mark a dataset deleted",
-        params: &[ID],
-        returns: Null,
-    },
-    Action {
-        name: "dataset_purge",
-        kind: Write,
-        run: package::dataset_purge,
-        fast: None,
-        summary: "Remove a dataset for good (sysadmin)",
-        params: &[ID],
-        returns: Null,
-    },
-    Action {
-        name: "current_package_list_with_resources",
-        kind: Read,
-        run: package::current_package_list_with_resources,
-        fast: None,
-        summary: "Newest public datasets, full dicts",
-        params: &[LIMIT, OFFSET],
-        returns: ListOf("Package"),
-    },
-    Action {
-        name: "package_autocomplete",
-        kind: Read,
-        run: package::package_autocomplete,
-        fast: None,
-        summary: "Datasets whose name or title matches",
-        params: &[Q, LIMIT],
-        returns: ListOf("AutocompletePackage"),
-    },
-    Action {
-        name: "package_owner_org_update",
-        kind: Write,
-        run: package::package_owner_org_update,
-        fast: None,
-        summary: "Move a dataset to another organization",
-        params: &[ID, p("organization_id", "string", true, "")],
-        returns: Null,
-    },
-    Action {
-        name: "package_search",
-        kind: Read,
-        run: search::package_search,
-        fast: Some(search::package_search_json),
-        summary: "Search datasets",
-        params: search::PARAMS,
-        returns: Object,
-    },
-    Action {
-        name: "resource_show",
-        kind: Read,
-        run: resource::resource_show,
-        fast: None,
-        summary: "One resource",
-        params: &[ID],
-        returns: Schema("Resource"),
-    },
-    Action {
-        name: "resource_create",
-        kind: Write,
-        run: resource::resource_create,
-        fast: None,
-        summary: "Add a resource to a dataset",
-        params: RESOURCE_FIELDS,
-        returns: Schema("Resource"),
-    },
-    Action {
-        name: "resource_update",
-        kind: Write,
-        run: resource::resource_update,
-        fast: None,
-        summary: "Replace a resource",
-        params: RESOURCE_FIELDS,
-        returns: Schema("Resource"),
-    },
-    Action {
-        name: "resource_patch",
-        kind: Write,
-        run: resource::resource_patch,
-        fast: None,
-        summary: "Change only the given fields of a resource",
-        params: RESOURCE_FIELDS,
-        returns: Schema("Resource"),
-    },
-    Action {
-        name: "resource_delete",
-        kind: Write,
-        run: resource::resource_delete,
-        fast: None,
-        summary: "Remove a resource",
-        params: &[ID],
-        returns: Null,
-    },
-    Action {
-        name: "package_resource_reorder",
-        kind: Write,
-        run: resource::package_resource_reorder,
-        fast: None,
-        summary: "Reorder a dataset's resources",
-        params: &[ID, p("order", "array", true, "resource ids, first first")],
-        returns: Object,
-    },
-    Action {
-        name: "format_autocomplete",
-        kind: Read,
-        run: resource::format_autocomplete,
-        fast: None,
-        summary: "Resource formats in use that match",
-        params: &[Q, LIMIT],
-        returns: Names,
-    },
-    Action {
-        name: "organization_list",
-        kind: Read,
-        run: group::organization_list,
-        fast: None,
-        summary: "Organizations",
-        params: GROUP_LIST,
-        returns: Names,
-    },
-    Action {
-        name: "organization_show",
-        kind: Read,
-        run: group::organization_show,
-        fast: None,
-        summary: "One organization",
-        params: GROUP_SHOW,
-        returns: Schema("Group"),
-    },
-    Action {
-        name: "organization_create",
-        kind: Write,
-        run: group::organization_create,
-        fast: None,
-        summary: "Create an organization (sysadmin)",
-        params: GROUP_FIELDS,
-        returns: Schema("Group"),
-    },
-    Action {
-        name: "organization_update",
-        kind: Write,
-        run: group::organization_update,
-        fast: None,
-        summary: "Replace an organization",
-        params: GROUP_FIELDS,
-        returns: Schema("Group"),
-    },
-    Action {
-        name: "organization_patch",
-        kind: Write,
-        run: group::organization_patch,
-        fast: None,
-        summary: "Change only the given fields of an organization",
-        params: GROUP_FIELDS,
-        returns: Schema("Group"),
-    },
-    Action {
-        name: "organization_delete",
-        kind: Write,
-        run: group::organization_delete,
-        fast: None,
-        summary: "Mark an organization deleted",
-        params: &[ID],
-        returns: Null,
-    },
-    Action {
-        name: "organization_purge",
-        kind: Write,
-        run: group::organization_purge,
-        fast: None,
-        summary: "Remove an organization for good (sysadmin)",
-        params: &[ID],
-        returns: Null,
-    },
-    Action {
-        name: "organization_list_for_user",
-        kind: Read,
-        run: group::organization_list_for_user,
-        fast: None,
-        summary: "Organizations where a user has a permission",
-        params: &[
-            p("id", "string", false, "user (default: caller)"),
-            p(
-                "permission",
-                "string",
-                false,
-                "manage_group (default), create_dataset, read",
-            ),
-        ],
-        returns: ListOf("OrganizationForUser"),
-    },
-    Action {
-        name: "organization_autocomplete",
-        kind: Read,
-        run: group::organization_autocomplete,
-        fast: None,
-        summary: "Organizations whose name or title matches",
-        params: &[Q, LIMIT],
-        returns: Object,
-    },
-    Action {
-        name: "group_list",
-        kind: Read,
-        run: group::group_list,
-        fast: None,
-        summary: "Groups",
-        params: GROUP_LIST,
-        returns: Names,
-    },
-    Action {
-        name: "group_show",
-        kind: Read,
-        run: group::group_show,
-        fast: None,
-        summary: "One group",
-        params: GROUP_SHOW,
-        returns: Schema("Group"),
-    },
-    Action {
-        name: "group_create",
-        kind: Write,
-        run: group::group_create,
-        fast: None,
-        summary: "Create a group",
-        params: GROUP_FIELDS,
-        returns: Schema("Group"),
-    },
-    Action {
-        name: "group_update",
-        kind: Write,
-        run: group::group_update,
-        fast: None,
-        summary: "Replace a group",
-        params: GROUP_FIELDS,
-        returns: Schema("Group"),
-    },
-    Action {
-        name: "group_patch",
-        kind: Write,
-        run: group::group_patch,
-        fast: None,
-        summary: "Change only the given fields of a group",
-        params: GROUP_FIELDS,
-        returns: Schema("Group"),
-    },
-    Action {
-        name: "group_delete",
-        kind: Write,
-        run: group::group_delete,
-        fast: None,
-        summary: "Mark a group deleted",
-        params: &[ID],
-        returns: Null,
-    },
-    Action {
-        name: "group_purge",
-        kind: Write,
-        run: group::group_purge,
-        fast: None,
-        summary: "Remove a group for good (sysadmin)",
-        params: &[ID],
-        returns: Null,
-    },
-    Action {
-        name: "group_autocomplete",
-        kind: Read,
-        run: group::group_autocomplete,
-        fast: None,
-        summary: "Groups whose name or title matches",
-        params: &[Q, LIMIT],
-        returns: Object,
-    },
-    Action {
-        name: "organization_member_create",
-        kind: Write,
-        run: member::organization_member_create,
-        fast: None,
-        summary: "Give a user a role in an organization",
-        params: &[
-            ID,
-            p("username", "string", true, ""),
-            p("role", "string", true, "member, editor or admin"),
-        ],
-        returns: Schema("Member"),
-    },
-    Action {
-        name: "organization_member_delete",
-        kind: Write,
-        run: member::organization_member_delete,
-        fast: None,
-        summary: "Remove a user from an organization",
-        params: &[ID, p("username", "string", true, "")],
-        returns: Null,
-    },
-    Action {
-        name: "group_member_create",
-        kind: Write,
-        run: member::group_member_create,
-        fast: None,
-        summary: "Give a user a role in a group",
-        params: &[
-            ID,
-            p("username", "string", true, ""),
-            p("role", "string", true, "member, editor or admin"),
-        ],
-        returns: Schema("Member"),
-    },
-    Action {
-        name: "group_member_delete",
-        kind: Write,
-        run: member::group_member_delete,
-        fast: None,
-        summary: "Remove a user from a group",
-        params: &[ID, p("username", "string", true, "")],
-        returns: Null,
-    },
-    Action {
-        name: "member_create",
-        kind: Write,
-        run: member::member_create,
-        fast: None,
-        summary: "Add a user (with a role) or a dataset to a group or organization",
-        params: &[
-            ID,
-            p("object", "string", true, "id or name"),
-            p("object_type", "string", true, "user or package"),
-            p("capacity", "string", true, ""),
-        ],
-        returns: Schema("Member"),
-    },
-    Action {
-        name: "member_delete",
-        kind: Write,
-        run: member::member_delete,
-        fast: None,
-        summary: "Remove a member from a group",
-        params: &[
-            ID,
-            p("object", "string", true, ""),
-            p("object_type", "string", true, ""),
-        ],
-        returns: Null,
-    },
-    Action {
-        name: "member_list",
-        kind: Read,
-        run: member::member_list,
-        fast: None,
-        summary: "Members of a group as [id, type, Capacity]",
-        params: &[
-            ID,
-            p("object_type", "string", false, ""),
-            p("capacity", "string", false, ""),
-        ],
-        returns: Object,
-    },
-    Action {
-        name: "tag_list",
-        kind: Read,
-        run: tag::tag_list,
-        fast: None,
-        summary: "Tags in use on public datasets",
-        params: &[Q, p("all_fields", "boolean", false, "")],
-        returns: Names,
-    },
-    Action {
-        name: "tag_show",
-        kind: Read,
-        run: tag::tag_show,
-        fast: None,
-        summary: "One tag",
-        params: &[ID, p("include_datasets", "boolean", false, "")],
-        returns: Schema("TagShow"),
-    },
-    Action {
-        name: "tag_autocomplete",
-        kind: Read,
-        run: tag::tag_autocomplete,
-        fast: None,
-        summary: "Tags that match",
-        params: &[Q, LIMIT],
-        returns: Names,
-    },
-    Action {
-        name: "user_show",
-        kind: Read,
-        run: user::user_show,
-        fast: None,
-        summary: "One user",
-        params: &[ID],
-        returns: Schema("User"),
-    },
-    Action {
-        name: "user_list",
-        kind: Read,
-        run: user::user_list,
-        fast: None,
-        summary: "Users",
-        params: &[
-            Q,
-            p("order_by", "string", false, "name (default), created"),
-            LIMIT,
-            OFFSET,
-            p("all_fields", "boolean", false, "default true"),
-        ],
-        returns: ListOf("User"),
-    },
-    Action {
-        name: "user_create",
-        kind: Write,
-        run: user::user_create,
-        fast: None,
-        summary: "Create a user (sysadmin)",
-        params: &[
-            p("name", "string", true, ""),
-            p("email", "string", true, ""),
-            p("password", "string", true, "at least 8 characters"),
-            p("fullname", "string", false, ""),
-            p("about", "string", false, ""),
-            p("sysadmin", "boolean", false, ""),
-        ],
-        returns: Schema("User"),
-    },
-    Action {
-        name: "user_update",
-        kind: Write,
-        run: user::user_update,
-        fast: None,
-        summary: "Change a user (themself or sysadmin)",
-        params: &[
-            ID,
-            p("email", "string", false, ""),
-            p("fullname", "string", false, ""),
-            p("about", "string", false, ""),
-            p("password", "string", false, ""),
-        ],
-        returns: Schema("User"),
-    },
-    Action {
-        name: "user_delete",
-        kind: Write,
-        run: user::user_delete,
-        fast: None,
-        summary: "Mark a user deleted (sysadmin)",
-        params: &[ID],
-        returns: Null,
-    },
-    Action {
-        name: "api_token_create",
-        kind: Write,
-        run: user::api_token_create,
-        fast: None,
-        summary: "Create an API token (shown once)",
-        params: &[
-            p("user", "string", true, "user id or name"),
-            p("name", "string", true, "label"),
-        ],
-        returns: Schema("NewApiToken"),
-    },
-    Action {
-        name: "api_token_list",
-        kind: Read,
-        run: user::api_token_list,
-        fast: None,
-        summary: "A user's API tokens (never the secrets)",
-        params: &[p(
-            "user_id",
-            "string",
-            false,
-            "user id or name (default: caller)",
-        )],
-        returns: ListOf("ApiToken"),
-    },
-    Action {
-        name: "api_token_revoke",
-        kind: Write,
-        run: user::api_token_revoke,
-        fast: None,
-        summary: "Revoke an API token",
-        params: &[
-            p("token", "string", false, "the token"),
-            p("jti", "string", false, "the token's id"),
-        ],
-        returns: Null,
-    },
+    action!("status_show", Read, NoInput => site::status_show, "Site status and version", Object),
+    action!("help_show", Read, HelpShow => site::help_show, "Documentation of an action", Object),
+    action!("license_list", Read, NoInput => site::license_list, "Licences datasets may use", ListOf("License")),
+    action!("package_list", Read, Paging => package::package_list, "Names of public active datasets, sorted", Names),
+    action!("package_show", Read, PackageShow => package::package_show, fast = package::package_show_json, "One dataset", Schema("Package")),
+    action!("package_create", Write, DatasetDict => package::package_create, "Create a dataset", Schema("Package")),
+    action!("package_update", Write, DatasetDict => package::package_update, "Replace a dataset (absent resources and groups are kept)", Schema("Package")),
+    action!("package_patch", Write, DatasetDict => package::package_patch, "Change only the given fields of a dataset", Schema("Package")),
+    action!("package_revise", Write, PackageRevise => package::package_revise, "Match, filter and deep-update a dataset", Object),
+    action!("package_delete", Write, ById => package::package_delete, "Mark a dataset deleted", Null),
+    action!("dataset_purge", Write, ById => package::dataset_purge, "Remove a dataset for good (sysadmin)", Null),
+    action!("current_package_list_with_resources", Read, Paging => package::current_package_list_with_resources, "Newest public datasets, full dicts", ListOf("Package")),
+    action!("package_autocomplete", Read, Autocomplete => package::package_autocomplete, "Datasets whose name or title matches", ListOf("AutocompletePackage")),
+    action!("package_owner_org_update", Write, OwnerOrgUpdate => package::package_owner_org_update, "Move a dataset to another organization", Null),
+    action!("package_search", Read, search::SearchInput => search::package_search, fast = search::package_search_json, "Search datasets", Object),
+    action!("resource_show", Read, IdOnly => resource::resource_show, "One resource", Schema("Resource")),
+    action!("resource_create", Write, ResourceDict => resource::resource_create, "Add a resource to a dataset", Schema("Resource")),
+    action!("resource_update", Write, ResourceDict => resource::resource_update, "Replace a resource", Schema("Resource")),
+    action!("resource_patch", Write, ResourceDict => resource::resource_patch, "Change only the given fields of a resource", Schema("Resource")),
+    action!("resource_delete", Write, IdOnly => resource::resource_delete, "Remove a resource", Null),
+    action!("package_resource_reorder", Write, ResourceReorder => resource::package_resource_reorder, "Reorder a dataset's resources", Object),
+    action!("format_autocomplete", Read, Autocomplete => resource::format_autocomplete, "Resource formats in use that match", Names),
+    action!("organization_list", Read, GroupList => group::organization_list, "Organizations", Names),
+    action!("organization_show", Read, GroupShow => group::organization_show, "One organization", Schema("Group")),
+    action!("organization_create", Write, GroupDict => group::organization_create, "Create an organization (sysadmin)", Schema("Group")),
+    action!("organization_update", Write, GroupDict => group::organization_update, "Replace an organization", Schema("Group")),
+    action!("organization_patch", Write, GroupDict => group::organization_patch, "Change only the given fields of an organization", Schema("Group")),
+    action!("organization_delete", Write, ById => group::organization_delete, "Mark an organization deleted", Null),
+    action!("organization_purge", Write, ById => group::organization_purge, "Remove an organization for good (sysadmin)", Null),
+    action!("organization_list_for_user", Read, OrgsForUser => group::organization_list_for_user, "Organizations where a user has a permission", ListOf("OrganizationForUser")),
+    action!("organization_autocomplete", Read, Autocomplete => group::organization_autocomplete, "Organizations whose name or title matches", Object),
+    action!("group_list", Read, GroupList => group::group_list, "Groups", Names),
+    action!("group_show", Read, GroupShow => group::group_show, "One group", Schema("Group")),
+    action!("group_create", Write, GroupDict => group::group_create, "Create a group", Schema("Group")),
+    action!("group_update", Write, GroupDict => group::group_update, "Replace a group", Schema("Group")),
+    action!("group_patch", Write, GroupDict => group::group_patch, "Change only the given fields of a group", Schema("Group")),
+    action!("group_delete", Write, ById => group::group_delete, "Mark a group deleted", Null),
+    action!("group_purge", Write, ById => group::group_purge, "Remove a group for good (sysadmin)", Null),
+    action!("group_autocomplete", Read, Autocomplete => group::group_autocomplete, "Groups whose name or title matches", Object),
+    action!("organization_member_create", Write, UserMemberCreate => member::organization_member_create, "Give a user a role in an organization", Schema("Member")),
+    action!("organization_member_delete", Write, UserMemberDelete => member::organization_member_delete, "Remove a user from an organization", Null),
+    action!("group_member_create", Write, UserMemberCreate => member::group_member_create, "Give a user a role in a group", Schema("Member")),
+    action!("group_member_delete", Write, UserMemberDelete => member::group_member_delete, "Remove a user from a group", Null),
+    action!("member_create", Write, MemberCreate => member::member_create, "Add a user (with a role) or a dataset to a group or organization", Schema("Member")),
+    action!("member_delete", Write, MemberDelete => member::member_delete, "Remove a member from a group", Null),
+    action!("member_list", Read, MemberList => member::member_list, "Members of a group as [id, type, Capacity]", Object),
+    action!("tag_list", Read, TagList => tag::tag_list, "Tags in use on public datasets", Names),
+    action!("tag_show", Read, TagShow => tag::tag_show, "One tag", Schema("TagShow")),
+    action!("tag_autocomplete", Read, TagAutocomplete => tag::tag_autocomplete, "Tags that match", Names),
+    action!("user_show", Read, UserShow => user::user_show, "One user", Schema("User")),
+    action!("user_list", Read, UserList => user::user_list, "Users", ListOf("User")),
+    action!("user_create", Write, UserCreate => user::user_create, "Create a user (sysadmin)", Schema("User")),
+    action!("user_update", Write, UserDict => user::user_update, "Change a user (themself or sysadmin)", Schema("User")),
+    action!("user_delete", Write, ById => user::user_delete, "Mark a user deleted (sysadmin)", Null),
+    action!("api_token_create", Write, ApiTokenCreate => user::api_token_create, "Create an API token (shown once)", Schema("NewApiToken")),
+    action!("api_token_list", Read, ApiTokenList => user::api_token_list, "A user's API tokens (never the secrets)", ListOf("ApiToken")),
+    action!("api_token_revoke", Write, ApiTokenRevoke => user::api_token_revoke, "Revoke an API token", Null),
 ];
 
 pub fn find(name: &str) -> Option<&'static Action> {

@@ -2,6 +2,9 @@
 //! package_revise, package_delete, dataset_purge, package_list,
 //! current_package_list_with_resources, package_autocomplete, package_owner_org_update.
 
+use super::inputs::{
+    Autocomplete, ById, DatasetDict, IdOrName, OwnerOrgUpdate, PackageRevise, PackageShow, Paging,
+};
 use super::load::{find_group, find_package, lock_package, package_dict, package_dicts};
 use super::package_input::parse_package;
 use super::package_store::{purge_package, replace_groups, save_package};
@@ -10,6 +13,7 @@ use crate::authz::{self, Role};
 use crate::dict::{AutocompletePackage, Package};
 use crate::error::{Error, FieldErrors, Result};
 use crate::feed::{self, ChangeKind};
+use crate::input::Input;
 use crate::params::{self, Params};
 use crate::store::rows::PackageRow;
 use crate::store::schema::packages;
@@ -18,34 +22,20 @@ use crate::validate::fold_diacritics;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 
-fn show_key(p: &Params) -> Result<String> {
-    let id = params::text(p, "id")?
-        .filter(|s| !s.is_empty())
-        .or(params::text(p, "name_or_id")?);
-    id.map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| FieldErrors::single("name_or_id", "Missing value"))
-}
-
 /// package_show's fast path: a public active dataset's stored dict, as JSON text, straight
 /// from the search engine; `None` sends the request down the ordinary path.
 pub fn package_show_json(ctx: &Ctx, p: &Params) -> Result<Option<String>> {
     let Some(searcher) = ctx.cat.searcher() else {
         return Ok(None);
     };
-    let Ok(key) = show_key(p) else {
+    let Ok(key) = PackageShow::parse(p).and_then(|input| input.key()) else {
         return Ok(None);
     };
     searcher.public_dataset_json(ctx.cat, &key)
 }
 
-pub fn package_show(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::text(&p, "id")?
-        .filter(|s| !s.is_empty())
-        .or(params::text(&p, "name_or_id")?);
-    let id = id
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| FieldErrors::single("name_or_id", "Missing value"))?;
+pub fn package_show(ctx: &Ctx, input: PackageShow) -> Result<Value> {
+    let id = input.key()?;
     let pkg = ctx.cat.db.read(|c| {
         let row = find_package(c, id.trim())?.ok_or(Error::NotFound(None))?;
         authz::check_read_package(c, ctx.actor, &row)?;
@@ -92,7 +82,8 @@ fn check_may_create_in(conn: &mut AnyConnection, ctx: &Ctx, p: &Params) -> Resul
     Ok(())
 }
 
-pub fn package_create(ctx: &Ctx, p: Params) -> Result<Value> {
+pub fn package_create(ctx: &Ctx, input: DatasetDict) -> Result<Value> {
+    let p = input.into_params();
     let pkg = ctx.cat.db.write(|c| {
         check_may_create(c, ctx)?;
         check_may_create_in(c, ctx, &p)?;
@@ -190,12 +181,14 @@ fn id_or_name(p: &Params) -> Result<String> {
     params::required_id(p, "id")
 }
 
-pub fn package_update(ctx: &Ctx, p: Params) -> Result<Value> {
+pub fn package_update(ctx: &Ctx, input: DatasetDict) -> Result<Value> {
+    let p = input.into_params();
     let id = id_or_name(&p)?;
     to_value(&update_package(ctx, &id, |_| Ok(p.clone()))?)
 }
 
-pub fn package_patch(ctx: &Ctx, p: Params) -> Result<Value> {
+pub fn package_patch(ctx: &Ctx, input: DatasetDict) -> Result<Value> {
+    let p = input.into_params();
     let id = id_or_name(&p)?;
     to_value(&update_package(ctx, &id, |mut current| {
         for (k, v) in &p {
@@ -205,27 +198,15 @@ pub fn package_patch(ctx: &Ctx, p: Params) -> Result<Value> {
     })?)
 }
 
-pub fn package_revise(ctx: &Ctx, p: Params) -> Result<Value> {
-    let match_ = match p.get("match") {
-        Some(Value::Object(m)) => m.clone(),
-        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                return Err(FieldErrors::single(
-                    "match",
-                    "Could not parse as valid JSON",
-                ))
-            }
-        },
-        _ => return Err(FieldErrors::single("match", "Missing value")),
-    };
+pub fn package_revise(ctx: &Ctx, input: PackageRevise) -> Result<Value> {
+    let match_ = input.r#match;
     let key = ["id", "name"]
         .iter()
         .find_map(|k| match_.get(*k).and_then(Value::as_str))
         .ok_or_else(|| FieldErrors::single("match", "Must include id or name"))?
         .to_string();
-    let filters = json_list(&p, "filter")?;
-    let update = json_object(&p, "update")?;
+    let filters = input.filter.unwrap_or_default();
+    let update = input.update;
     let pkg = update_package(ctx, &key, |mut current| {
         let mismatched: Vec<Value> = match_
             .iter()
@@ -238,7 +219,7 @@ pub fn package_revise(ctx: &Ctx, p: Params) -> Result<Value> {
             return Err(Error::Validation(e));
         }
         for f in &filters {
-            if let Some(path) = f.as_str().and_then(|s| s.strip_prefix('-')) {
+            if let Some(path) = f.strip_prefix('-') {
                 remove_path(&mut current, path);
             }
         }
@@ -250,22 +231,6 @@ pub fn package_revise(ctx: &Ctx, p: Params) -> Result<Value> {
     let mut out = Map::new();
     out.insert("package".into(), to_value(&pkg)?);
     Ok(Value::Object(out))
-}
-
-fn json_list(p: &Params, key: &str) -> Result<Vec<Value>> {
-    Ok(params::list(p, key)?.unwrap_or_default())
-}
-
-fn json_object(p: &Params, key: &str) -> Result<Option<Map<String, Value>>> {
-    match p.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m.clone())),
-        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Object(m)) => Ok(Some(m)),
-            _ => Err(FieldErrors::single(key, "Could not parse as valid JSON")),
-        },
-        Some(_) => Err(FieldErrors::single(key, "Must be an object")),
-    }
 }
 
 /// Removes `a__b__1` style paths (list items by index).
@@ -323,8 +288,8 @@ fn deep_merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
     }
 }
 
-pub fn package_delete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required_id(&p, "id")?;
+pub fn package_delete(ctx: &Ctx, input: ById) -> Result<Value> {
+    let id = input.id_or_name("id")?;
     ctx.cat.db.write(|c| {
         let row =
             lock_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;
@@ -342,8 +307,8 @@ pub fn package_delete(ctx: &Ctx, p: Params) -> Result<Value> {
     Ok(Value::Null)
 }
 
-pub fn dataset_purge(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required_id(&p, "id")?;
+pub fn dataset_purge(ctx: &Ctx, input: ById) -> Result<Value> {
+    let id = input.id_or_name("id")?;
     authz::require_sysadmin(ctx.actor, "purge package")?;
     ctx.cat.db.write(|c| {
         let row = lock_package(c, &id)?.ok_or_else(|| Error::not_found("Dataset was not found"))?;
@@ -361,9 +326,8 @@ fn public_active() -> packages::BoxedQuery<'static, crate::store::conn::MultiBac
         .into_boxed()
 }
 
-pub fn package_list(ctx: &Ctx, p: Params) -> Result<Value> {
-    let limit = params::natural(&p, "limit", None)?;
-    let offset = params::natural(&p, "offset", Some(0))?.unwrap_or(0);
+pub fn package_list(ctx: &Ctx, input: Paging) -> Result<Value> {
+    let Paging { limit, offset } = input;
     let names: Vec<String> = ctx.cat.db.read(|c| {
         // SQLite has no OFFSET without LIMIT: "no limit" is the largest one.
         public_active()
@@ -376,11 +340,9 @@ pub fn package_list(ctx: &Ctx, p: Params) -> Result<Value> {
     to_value(&names)
 }
 
-pub fn current_package_list_with_resources(ctx: &Ctx, p: Params) -> Result<Value> {
-    let limit = params::natural(&p, "limit", Some(10))?
-        .unwrap_or(10)
-        .min(1000);
-    let offset = params::natural(&p, "offset", Some(0))?.unwrap_or(0);
+pub fn current_package_list_with_resources(ctx: &Ctx, input: Paging) -> Result<Value> {
+    let limit = input.limit.unwrap_or(10).min(1000);
+    let offset = input.offset;
     // CKAN searches with `include_private` for sysadmins (ckan/logic/action/get.py).
     let sysadmin = ctx.actor.is_sysadmin();
     let pkgs = ctx.cat.db.read(|c| {
@@ -403,9 +365,9 @@ pub fn current_package_list_with_resources(ctx: &Ctx, p: Params) -> Result<Value
     to_value(&pkgs)
 }
 
-pub fn package_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let q = params::text(&p, "q")?.unwrap_or_default();
-    let limit = params::natural(&p, "limit", Some(10))?.unwrap_or(10) as usize;
+pub fn package_autocomplete(ctx: &Ctx, input: Autocomplete) -> Result<Value> {
+    let q = input.q.unwrap_or_default();
+    let limit = input.limit.unwrap_or(10) as usize;
     if q.trim().is_empty() {
         return to_value(&Vec::<AutocompletePackage>::new());
     }
@@ -539,9 +501,9 @@ fn autocomplete_by_engine(
     Ok(Some(by_name))
 }
 
-pub fn package_owner_org_update(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required_id(&p, "id")?;
-    let org = params::text(&p, "organization_id")?.unwrap_or_default();
+pub fn package_owner_org_update(ctx: &Ctx, input: OwnerOrgUpdate) -> Result<Value> {
+    let id = input.id_or_name("id")?;
+    let org = input.organization_id.clone().unwrap_or_default();
     ctx.cat.db.write(|c| {
         let row =
             lock_package(c, &id)?.ok_or_else(|| Error::not_found("Package was not found."))?;

@@ -1,6 +1,7 @@
 //! Resource actions: resource_show, resource_create, resource_update, resource_patch,
 //! resource_delete, package_resource_reorder, format_autocomplete.
 
+use super::inputs::{Autocomplete, IdOnly, ResourceDict, ResourceReorder};
 use super::load::{find_package, lock_package, resource_dict, upload_versions};
 use super::package_input::{mimetype_from_url, parse_resource};
 use super::package_store::{renumber_resources, resource_row};
@@ -8,7 +9,7 @@ use super::{to_value, Ctx};
 use crate::authz;
 use crate::error::{Error, FieldErrors, Result};
 use crate::feed::{self, ChangeKind};
-use crate::params::{self, Params};
+use crate::params;
 use crate::store::rows::{PackageRow, ResourceRow};
 use crate::store::schema::{packages, resources};
 use crate::store::AnyConnection;
@@ -41,8 +42,8 @@ fn dict_of(conn: &mut AnyConnection, row: ResourceRow) -> Result<Value> {
     to_value(&resource_dict(row, &files))
 }
 
-pub fn resource_show(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required(&p, "id")?;
+pub fn resource_show(ctx: &Ctx, input: IdOnly) -> Result<Value> {
+    let id = input.id;
     ctx.cat.db.read(|c| {
         let (res, pkg) = find_resource(c, &id)?;
         authz::check_read_package(c, ctx.actor, &pkg)?;
@@ -98,7 +99,8 @@ fn validated(
     Ok(r)
 }
 
-pub fn resource_create(ctx: &Ctx, p: Params) -> Result<Value> {
+pub fn resource_create(ctx: &Ctx, input: ResourceDict) -> Result<Value> {
+    let p = input.into_params();
     let package_id = params::required(&p, "package_id")?;
     ctx.cat.db.write(|c| {
         let pkg = lock_package(c, &package_id)?
@@ -155,7 +157,8 @@ fn write_resource(
     })
 }
 
-pub fn resource_update(ctx: &Ctx, p: Params) -> Result<Value> {
+pub fn resource_update(ctx: &Ctx, input: ResourceDict) -> Result<Value> {
+    let p = input.into_params();
     let id = params::required(&p, "id")?;
     write_resource(ctx, &id, |old| {
         // Free keys (and datastore_active) survive an update that omits them only when CKAN
@@ -171,7 +174,8 @@ pub fn resource_update(ctx: &Ctx, p: Params) -> Result<Value> {
     })
 }
 
-pub fn resource_patch(ctx: &Ctx, p: Params) -> Result<Value> {
+pub fn resource_patch(ctx: &Ctx, input: ResourceDict) -> Result<Value> {
+    let p = input.into_params();
     let id = params::required(&p, "id")?;
     write_resource(ctx, &id, |old| {
         let mut merged = match to_value(&resource_dict(old.clone(), &[]))? {
@@ -185,8 +189,8 @@ pub fn resource_patch(ctx: &Ctx, p: Params) -> Result<Value> {
     })
 }
 
-pub fn resource_delete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required(&p, "id")?;
+pub fn resource_delete(ctx: &Ctx, input: IdOnly) -> Result<Value> {
+    let id = input.id;
     ctx.cat.db.write(|c| {
         let (res, pkg) = lock_resource(c, &id)?;
         authz::check_edit_package(c, ctx.actor, &pkg, "delete")?;
@@ -205,13 +209,8 @@ pub fn resource_delete(ctx: &Ctx, p: Params) -> Result<Value> {
     Ok(Value::Null)
 }
 
-pub fn package_resource_reorder(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required(&p, "id")?;
-    let order: Vec<String> = params::list(&p, "order")?
-        .ok_or_else(|| FieldErrors::single("order", "Missing value"))?
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
+pub fn package_resource_reorder(ctx: &Ctx, input: ResourceReorder) -> Result<Value> {
+    let ResourceReorder { id, order } = input;
     // CKAN's messages here are strings, not lists.
     let mut unique = order.clone();
     unique.sort();
@@ -257,12 +256,9 @@ pub fn package_resource_reorder(ctx: &Ctx, p: Params) -> Result<Value> {
     Ok(Value::Object(out))
 }
 
-pub fn format_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let q = params::text(&p, "q")?
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase();
-    let limit = params::natural(&p, "limit", Some(5))?.unwrap_or(5) as usize;
+pub fn format_autocomplete(ctx: &Ctx, input: Autocomplete) -> Result<Value> {
+    let q = input.q.unwrap_or_default().trim().to_lowercase();
+    let limit = input.limit.unwrap_or(5) as usize;
     // The engine counts formats over the public datasets at once; without it, scan.
     if let Some(counts) = super::search::public_facet(ctx.cat, "res_format")? {
         let mut found: Vec<(String, u64)> = vec![];

@@ -2,10 +2,11 @@
 //! request and works out what the caller may see; a [`Searcher`] (the `search` crate's tantivy
 //! engine, installed by the server) finds the datasets.
 
-use super::{Ctx, Param};
+use super::Ctx;
 use crate::actor::Actor;
 use crate::authz::{self, Role};
 use crate::error::{Error, Result};
+use crate::input::Input;
 use crate::params::{self, Params};
 use crate::store::schema::groups;
 use crate::Catalogue;
@@ -14,126 +15,163 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-pub const PARAMS: &[Param] = &[
-    Param {
-        name: "q",
-        ty: "string",
-        required: false,
-        doc: "Solr-style query (default *:*): words, field:value, \"phrases\", AND/OR/NOT, ranges",
-    },
-    Param {
-        name: "fq",
-        ty: "string",
-        required: false,
-        doc: "filter query, e.g. organization:ha-noi tags:\"y tế\"",
-    },
-    Param {
-        name: "fq_list",
-        ty: "array",
-        required: false,
-        doc: "several filter queries",
-    },
-    Param {
-        name: "sort",
-        ty: "string",
-        required: false,
-        doc: "default: score desc, metadata_modified desc",
-    },
-    Param {
-        name: "rows",
-        ty: "integer",
-        required: false,
-        doc: "default 10, capped at the configured maximum (1000)",
-    },
-    Param {
-        name: "start",
-        ty: "integer",
-        required: false,
-        doc: "results to skip",
-    },
-    Param {
-        name: "facet",
-        ty: "boolean",
-        required: false,
-        doc: "default true",
-    },
-    Param {
-        name: "facet.field",
-        ty: "array",
-        required: false,
-        doc: "JSON list of fields to count",
-    },
-    Param {
-        name: "facet.limit",
-        ty: "integer",
-        required: false,
-        doc: "default 50; negative for all",
-    },
-    Param {
-        name: "facet.mincount",
-        ty: "integer",
-        required: false,
-        doc: "default 1",
-    },
-    Param {
-        name: "include_private",
-        ty: "boolean",
-        required: false,
-        doc: "private datasets the caller may read",
-    },
-    Param {
-        name: "include_drafts",
-        ty: "boolean",
-        required: false,
-        doc: "the caller's drafts (all drafts for sysadmins)",
-    },
-    Param {
-        name: "include_deleted",
-        ty: "boolean",
-        required: false,
-        doc: "deleted datasets (sysadmins)",
-    },
-    Param {
-        name: "fl",
-        ty: "string",
-        required: false,
-        doc: "fields to return, e.g. name,title",
-    },
-    Param {
-        name: "cursor",
-        ty: "string",
-        required: false,
-        doc:
-            "Cổng extension: keyset paging; pass the previous answer's next_cursor (\"*\" to start)",
-    },
-];
+crate::action_input! {
+    /// package_search's parameters: CKAN's, and Cổng's `cursor`. Any other parameter (but
+    /// `ext_*`) is a Search Query Error, as in CKAN.
+    pub struct SearchParams {
+        /// Solr-style query (default *:*): words, field:value, "phrases", AND/OR/NOT, ranges
+        q: Option<String>,
+        /// filter query, e.g. organization:ha-noi tags:"y tế" (repeat the parameter for several)
+        fq: Option<TextOrList>,
+        /// several filter queries
+        fq_list: Option<Vec<String>>,
+        /// e.g. metadata_modified desc (default: score desc, metadata_modified desc)
+        sort: Option<String>,
+        /// results per page, capped at the configured maximum (1000)
+        rows: i64 = 10,
+        /// results to skip
+        start: i64 = 0,
+        /// whether to count facets
+        facet: bool = true,
+        /// JSON list of fields to count, e.g. ["organization","tags"]
+        facet_field as "facet.field": Option<JsonList>,
+        /// values per facet; negative for all
+        facet_limit as "facet.limit": Integer = Integer(50),
+        /// least count of a facet value shown
+        facet_mincount as "facet.mincount": i64 = 1,
+        /// private datasets the caller may read
+        include_private: bool = false,
+        /// the caller's drafts (all drafts for sysadmins)
+        include_drafts: bool = false,
+        /// deleted datasets (sysadmins)
+        include_deleted: bool = false,
+        /// accepted, as in CKAN
+        use_default_schema: bool = false,
+        /// fields to return, e.g. name,title
+        fl: Option<String>,
+        /// Solr's query fields (accepted, not used yet)
+        qf: Option<String>,
+        /// Solr's response writer (accepted, not used)
+        wt: Option<String>,
+        /// Solr's boost functions (accepted, not used)
+        bf: Option<String>,
+        /// Solr's boost query (accepted, not used)
+        boost: Option<String>,
+        /// dismax tie breaker (accepted, not used yet)
+        tie: Option<String>,
+        /// Solr query parser (accepted, not used)
+        def_type as "defType": Option<String>,
+        /// dismax minimum should match (accepted, not used yet)
+        mm: Option<String>,
+        /// default field (accepted, not used)
+        df: Option<String>,
+        /// Cổng extension: keyset paging; pass the previous answer's next_cursor ("*" to start)
+        cursor: Option<String>,
+    }
+}
 
-const ACCEPTED: &[&str] = &[
-    "q",
-    "fq",
-    "fq_list",
-    "sort",
-    "rows",
-    "start",
-    "facet",
-    "facet.field",
-    "facet.limit",
-    "facet.mincount",
-    "include_private",
-    "include_drafts",
-    "include_deleted",
-    "use_default_schema",
-    "fl",
-    "qf",
-    "wt",
-    "bf",
-    "boost",
-    "tie",
-    "defType",
-    "mm",
-    "df",
-    "cursor",
-];
+/// A parameter given as one string or as a list of strings (a repeated key).
+#[derive(Debug, Clone, Default)]
+pub struct TextOrList(pub Vec<String>);
+
+impl crate::input::ParamValue for TextOrList {
+    const JSON_TYPE: &'static str = "string";
+    fn read(p: &Params, key: &str) -> Result<Option<Self>> {
+        Ok(match p.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(list)) => Some(TextOrList(
+                list.iter()
+                    .filter_map(|v| params::value_text(v).ok().flatten())
+                    .collect(),
+            )),
+            Some(_) => params::text(p, key)?.map(|t| TextOrList(vec![t])),
+        })
+    }
+}
+
+/// A list given as JSON (CKAN answers 409 `Could not parse as valid JSON` otherwise).
+#[derive(Debug, Clone, Default)]
+pub struct JsonList(pub Vec<String>);
+
+impl crate::input::ParamValue for JsonList {
+    const JSON_TYPE: &'static str = "array";
+    fn read(p: &Params, key: &str) -> Result<Option<Self>> {
+        if let Some(Value::String(s)) = p.get(key) {
+            if serde_json::from_str::<Vec<Value>>(s).is_err() {
+                return Err(crate::FieldErrors::single(
+                    key,
+                    "Could not parse as valid JSON",
+                ));
+            }
+        }
+        Ok(params::list(p, key)?.map(|items| {
+            JsonList(
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+            )
+        }))
+    }
+}
+
+crate::plain_slot!(TextOrList, JsonList, Integer);
+
+/// package_search's input: its parameters checked (none unknown) and parsed once here, the
+/// request kept as given for the answer's own parsing.
+pub struct SearchInput(pub Params);
+
+impl Input for SearchInput {
+    fn params() -> Vec<super::Param> {
+        SearchParams::params()
+    }
+    fn parse(p: &Params) -> Result<Self> {
+        check_known(p)?;
+        SearchParams::parse(p)?;
+        Ok(SearchInput(p.clone()))
+    }
+}
+
+/// CKAN refuses parameters it does not know (but `ext_*`) with a Search Query Error.
+fn check_known(p: &Params) -> Result<()> {
+    let known = SearchParams::params();
+    let unknown: Vec<String> = p
+        .keys()
+        .filter(|k| !known.iter().any(|d| d.name == k.as_str()) && !k.starts_with("ext_"))
+        .map(|k| format!("'{k}'"))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Error::SearchQuery(format!(
+        "\"Invalid search parameters: [{}]\"",
+        unknown.join(", ")
+    )))
+}
+
+/// An integer of either sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Integer(pub i64);
+
+impl From<i64> for Integer {
+    fn from(n: i64) -> Self {
+        Integer(n)
+    }
+}
+
+impl crate::input::ParamValue for Integer {
+    const JSON_TYPE: &'static str = "integer";
+    fn read(p: &Params, key: &str) -> Result<Option<Self>> {
+        match p.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .map(|n| Some(Integer(n)))
+                .ok_or_else(|| crate::FieldErrors::single(key, "Invalid integer")),
+        }
+    }
+}
 
 pub const DEFAULT_SORT: &str = "score desc, metadata_modified desc";
 
@@ -212,90 +250,38 @@ pub fn parse_sort(sort: &str) -> Result<Vec<(String, bool)>> {
 }
 
 /// Checks CKAN's parameters (unknown ones are a Search Query Error, as in CKAN).
-pub fn parse_request(p: &Params, rows_max: usize) -> Result<SearchRequest> {
-    let unknown: Vec<String> = p
-        .keys()
-        .filter(|k| !ACCEPTED.contains(&k.as_str()) && !k.starts_with("ext_"))
-        .map(|k| format!("'{k}'"))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(Error::SearchQuery(format!(
-            "\"Invalid search parameters: [{}]\"",
-            unknown.join(", ")
-        )));
-    }
-    let rows = (params::natural(p, "rows", Some(10))?.unwrap_or(10) as usize).min(rows_max);
-    let start = params::natural(p, "start", Some(0))?.unwrap_or(0) as usize;
-    let facet_on = params::boolean(p, "facet", true)?;
-    // facet.field must be a JSON list (CKAN answers 409 otherwise).
-    if let Some(Value::String(s)) = p.get("facet.field") {
-        if serde_json::from_str::<Vec<Value>>(s).is_err() {
-            return Err(crate::FieldErrors::single(
-                "facet.field",
-                "Could not parse as valid JSON",
-            ));
-        }
-    }
-    let facet_fields: Vec<String> = if facet_on {
-        params::list(p, "facet.field")?
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    } else {
-        vec![]
-    };
-    let facet_limit = match p.get("facet.limit") {
-        None | Some(Value::Null) => Some(50),
-        Some(v) => match v
-            .as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-        {
-            Some(n) if n < 0 => None,
-            Some(n) => Some(n as usize),
-            None => return Err(crate::FieldErrors::single("facet.limit", "Invalid integer")),
-        },
-    };
-    let facet_mincount = params::natural(p, "facet.mincount", Some(1))?.unwrap_or(1) as u64;
-    let q = params::text(p, "q")?.unwrap_or_default();
-    let mut fq: Vec<String> = vec![];
-    match p.get("fq") {
-        Some(Value::Array(list)) => {
-            fq.extend(list.iter().filter_map(|v| v.as_str().map(str::to_string)))
-        }
-        _ => fq.extend(params::text(p, "fq")?),
-    }
-    fq.extend(
-        params::list(p, "fq_list")?
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_string)),
-    );
+pub fn parse_request(p: &Params, rows_max: usize) -> Result<(SearchRequest, SearchParams)> {
+    check_known(p)?;
+    let input = SearchParams::parse(p)?;
+    let mut fq: Vec<String> = input.fq.clone().unwrap_or_default().0;
+    fq.extend(input.fq_list.clone().unwrap_or_default());
     fq.retain(|f| !f.trim().is_empty());
-    let sort_text = params::text(p, "sort")?
+    let sort_text = input
+        .sort
+        .clone()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_SORT.into());
     let sort = parse_sort(&sort_text)?;
-    let cursor = params::text(p, "cursor")?.filter(|s| !s.is_empty());
-    Ok(SearchRequest {
-        q,
+    let request = SearchRequest {
+        q: input.q.clone().unwrap_or_default(),
         fq,
         sort,
         sort_text,
-        rows,
-        start,
-        facet_fields,
-        facet_limit,
-        facet_mincount,
-        cursor,
-    })
+        rows: (input.rows as usize).min(rows_max),
+        start: input.start as usize,
+        facet_fields: match (&input.facet_field, input.facet) {
+            (Some(f), true) => f.0.clone(),
+            _ => vec![],
+        },
+        facet_limit: usize::try_from(input.facet_limit.0).ok(),
+        facet_mincount: input.facet_mincount as u64,
+        cursor: input.cursor.clone().filter(|s| !s.is_empty()),
+    };
+    Ok((request, input))
 }
 
-pub fn visibility(ctx: &Ctx, p: &Params) -> Result<Visibility> {
-    let include_private = params::boolean(p, "include_private", false)?;
-    let include_drafts = params::boolean(p, "include_drafts", false)?;
-    let include_deleted = params::boolean(p, "include_deleted", false)?;
-    let private_orgs = if include_private && !ctx.actor.is_sysadmin() {
+pub fn visibility(ctx: &Ctx, input: &SearchParams) -> Result<Visibility> {
+    let private_orgs = if input.include_private && !ctx.actor.is_sysadmin() {
         ctx.cat
             .db
             .read(|c| authz::organizations_with_role(c, ctx.actor, Role::Member))?
@@ -306,9 +292,9 @@ pub fn visibility(ctx: &Ctx, p: &Params) -> Result<Visibility> {
         sysadmin: ctx.actor.is_sysadmin(),
         user_id: ctx.actor.user_id().map(str::to_string),
         private_orgs,
-        include_private,
-        include_drafts: include_drafts && !matches!(ctx.actor, Actor::Anonymous),
-        include_deleted: include_deleted && ctx.actor.is_sysadmin(),
+        include_private: input.include_private,
+        include_drafts: input.include_drafts && !matches!(ctx.actor, Actor::Anonymous),
+        include_deleted: input.include_deleted && ctx.actor.is_sysadmin(),
     })
 }
 
@@ -349,8 +335,8 @@ struct FacetItem<'a> {
 
 /// Runs the search `p` asks for; `then` receives the answer.
 fn search<T>(ctx: &Ctx, p: &Params, then: impl FnOnce(&Answer) -> Result<T>) -> Result<T> {
-    let req = parse_request(p, ctx.cat.config.search_rows_max)?;
-    let vis = visibility(ctx, p)?;
+    let (req, input) = parse_request(p, ctx.cat.config.search_rows_max)?;
+    let vis = visibility(ctx, &input)?;
     let searcher = ctx
         .cat
         .searcher()
@@ -412,8 +398,9 @@ pub fn package_search_json(ctx: &Ctx, p: &Params) -> Result<Option<String>> {
     })
 }
 
-pub fn package_search(ctx: &Ctx, p: Params) -> Result<Value> {
-    let fl: Vec<String> = params::text(&p, "fl")?
+pub fn package_search(ctx: &Ctx, SearchInput(p): SearchInput) -> Result<Value> {
+    let fl: Vec<String> = SearchParams::parse(&p)?
+        .fl
         .map(|s| {
             s.split([',', ' '])
                 .filter(|f| !f.is_empty())
@@ -557,7 +544,7 @@ pub fn readable_matches(ctx: &Ctx, q: &str, rows: usize) -> Result<Option<Vec<Va
     // permission labels, so members see their organizations' private datasets.
     let mut p = Params::new();
     p.insert("include_private".into(), Value::Bool(true));
-    let vis = visibility(ctx, &p)?;
+    let vis = visibility(ctx, &SearchParams::parse(&p)?)?;
     searcher
         .search(cat, &req, &vis)?
         .results

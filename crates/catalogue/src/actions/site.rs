@@ -1,11 +1,11 @@
 //! Site actions: status_show, help_show, license_list.
 
+use super::inputs::{HelpShow, NoInput};
 use super::{to_value, Ctx};
 use crate::error::{Error, Result};
-use crate::params::{self, Params};
 use serde_json::{json, Value};
 
-pub fn status_show(ctx: &Ctx, _p: Params) -> Result<Value> {
+pub fn status_show(ctx: &Ctx, _: NoInput) -> Result<Value> {
     let c = &ctx.cat.config;
     Ok(json!({
         "site_title": c.site_title,
@@ -18,12 +18,12 @@ pub fn status_show(ctx: &Ctx, _p: Params) -> Result<Value> {
     }))
 }
 
-pub fn help_show(_ctx: &Ctx, p: Params) -> Result<Value> {
-    let name = params::required(&p, "name")?;
+pub fn help_show(_ctx: &Ctx, input: HelpShow) -> Result<Value> {
+    let name = input.name;
     let action = super::find(&name)
         .ok_or_else(|| Error::not_found(&format!("Action function not found: {name}")))?;
     let mut doc = format!("{}\n\n", action.summary);
-    for param in action.params {
+    for param in (action.params)() {
         doc.push_str(&format!(
             ":param {}: {} ({}{})\n",
             param.name,
@@ -35,6 +35,6 @@ pub fn help_show(_ctx: &Ctx, p: Params) -> Result<Value> {
     Ok(Value::String(doc))
 }
 
-pub fn license_list(_ctx: &Ctx, _p: Params) -> Result<Value> {
+pub fn license_list(_ctx: &Ctx, _: NoInput) -> Result<Value> {
     to_value(&crate::license::all())
 }

@@ -1,10 +1,10 @@
 //! Tag actions: tag_list, tag_show, tag_autocomplete. Only tags on public active datasets are
 //! listed, so private datasets' tags never leak.
 
+use super::inputs::{TagAutocomplete, TagList, TagShow as TagShowInput};
 use super::{to_value, Ctx};
 use crate::dict::TagShow;
 use crate::error::{Error, Result};
-use crate::params::{self, Params};
 use crate::store::schema::{package_tags, packages, tags};
 use crate::validate::fold_diacritics;
 use diesel::prelude::*;
@@ -48,11 +48,9 @@ fn matches(name: &str, q: &str) -> bool {
             .contains(&fold_diacritics(q).to_lowercase())
 }
 
-pub fn tag_list(ctx: &Ctx, p: Params) -> Result<Value> {
-    let q = params::text(&p, "q")?
-        .or(params::text(&p, "query")?)
-        .unwrap_or_default();
-    let all_fields = params::boolean(&p, "all_fields", false)?;
+pub fn tag_list(ctx: &Ctx, input: TagList) -> Result<Value> {
+    let q = input.q.or(input.query).unwrap_or_default();
+    let all_fields = input.all_fields;
     let rows: Vec<(String, String)> = public_tags(ctx)?
         .into_iter()
         .filter(|(_, n)| matches(n, &q))
@@ -72,8 +70,8 @@ pub fn tag_list(ctx: &Ctx, p: Params) -> Result<Value> {
     to_value(&rows.into_iter().map(|(_, n)| n).collect::<Vec<_>>())
 }
 
-pub fn tag_show(ctx: &Ctx, p: Params) -> Result<Value> {
-    let id = params::required(&p, "id")?;
+pub fn tag_show(ctx: &Ctx, input: TagShowInput) -> Result<Value> {
+    let id = input.id;
     let found: Option<(String, String)> = ctx.cat.db.read(|c| {
         tags::table
             .filter(tags::id.eq(&id).or(tags::name.eq(&id)))
@@ -82,19 +80,26 @@ pub fn tag_show(ctx: &Ctx, p: Params) -> Result<Value> {
             .optional()
     })?;
     let (id, name) = found.ok_or_else(|| Error::not_found("Could not find tag"))?;
-    to_value(&TagShow {
+    let mut shown = to_value(&TagShow {
         id,
         display_name: name.clone(),
-        name,
+        name: name.clone(),
         vocabulary_id: None,
-    })
+    })?;
+    if input.include_datasets {
+        // The datasets the caller may read that carry the tag, best first (CKAN: up to 1000).
+        let q = format!("tags:\"{}\"", super::search::escape_query(&name));
+        let found = super::search::readable_matches(ctx, &q, 1000)?.unwrap_or_default();
+        if let Value::Object(m) = &mut shown {
+            m.insert("packages".into(), Value::Array(found));
+        }
+    }
+    Ok(shown)
 }
 
-pub fn tag_autocomplete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let q = params::text(&p, "q")?
-        .or(params::text(&p, "query")?)
-        .unwrap_or_default();
-    let limit = params::natural(&p, "limit", Some(10))?.unwrap_or(10) as usize;
+pub fn tag_autocomplete(ctx: &Ctx, input: TagAutocomplete) -> Result<Value> {
+    let q = input.q.or(input.query).unwrap_or_default();
+    let limit = input.limit as usize;
     if q.trim().is_empty() {
         return to_value(&Vec::<String>::new());
     }

@@ -2,13 +2,17 @@
 //! api_token_create, api_token_list, api_token_revoke; token authentication.
 //! Passwords are argon2 hashes; tokens are stored only as SHA-256 hashes and shown once.
 
+use super::inputs::{
+    ApiTokenCreate, ApiTokenList, ApiTokenRevoke, ById, IdOrName, UserCreate, UserDict, UserList,
+    UserShow,
+};
 use super::load::user_dict;
 use super::{to_value, Ctx};
 use crate::actor::{Actor, AuthUser};
 use crate::authz;
 use crate::dict::{ckan_time, ApiToken, NewApiToken};
 use crate::error::{Error, FieldErrors, Result};
-use crate::params::{self, Params};
+use crate::params;
 use crate::store::rows::{ApiTokenRow, UserRow};
 use crate::store::schema::{api_tokens, members, users};
 use crate::store::AnyConnection;
@@ -31,8 +35,8 @@ fn is_self_or_sysadmin(actor: &Actor, user: &UserRow) -> bool {
     actor.is_sysadmin() || actor.user_id() == Some(user.id.as_str())
 }
 
-pub fn user_show(ctx: &Ctx, p: Params) -> Result<Value> {
-    let who = match params::text(&p, "id")?.filter(|s| !s.is_empty()) {
+pub fn user_show(ctx: &Ctx, input: UserShow) -> Result<Value> {
+    let who = match input.id.filter(|s| !s.is_empty()) {
         Some(w) => w,
         None => ctx
             .actor
@@ -49,13 +53,12 @@ pub fn user_show(ctx: &Ctx, p: Params) -> Result<Value> {
     })
 }
 
-pub fn user_list(ctx: &Ctx, p: Params) -> Result<Value> {
-    let q = params::text(&p, "q")?.unwrap_or_default().to_lowercase();
-    let limit = params::natural(&p, "limit", Some(ctx.cat.config.list_max))?
-        .unwrap_or(ctx.cat.config.list_max);
-    let offset = params::natural(&p, "offset", Some(0))?.unwrap_or(0);
-    let all_fields = params::boolean(&p, "all_fields", true)?;
-    let order_by_created = params::text(&p, "order_by")?.as_deref() == Some("created");
+pub fn user_list(ctx: &Ctx, input: UserList) -> Result<Value> {
+    let q = input.q.unwrap_or_default().to_lowercase();
+    let limit = input.limit.unwrap_or(ctx.cat.config.list_max);
+    let offset = input.offset;
+    let all_fields = input.all_fields;
+    let order_by_created = input.order_by == "created";
     ctx.cat.db.read(|c| {
         let mut query = users::table
             .filter(users::state.eq("active"))
@@ -168,18 +171,18 @@ pub fn add_user(cat: &Catalogue, u: NewUser) -> Result<UserRow> {
     })
 }
 
-pub fn user_create(ctx: &Ctx, p: Params) -> Result<Value> {
+pub fn user_create(ctx: &Ctx, input: UserCreate) -> Result<Value> {
     authz::require_sysadmin(ctx.actor, "create users")?;
     let mut errs = FieldErrors::new();
-    let name = params::text(&p, "name")?.unwrap_or_default();
+    let name = input.name.unwrap_or_default();
     if name.is_empty() {
         errs.add("name", "Missing value");
     }
-    let password = params::text(&p, "password")?;
+    let password = input.password;
     if password.as_deref().unwrap_or("").is_empty() {
         errs.add("password", "Missing value");
     }
-    let email = params::text(&p, "email")?.unwrap_or_default();
+    let email = input.email.unwrap_or_default();
     if email.is_empty() {
         errs.add("email", "Missing value");
     }
@@ -190,15 +193,16 @@ pub fn user_create(ctx: &Ctx, p: Params) -> Result<Value> {
             name,
             email,
             password,
-            fullname: params::text(&p, "fullname")?,
-            about: params::text(&p, "about")?,
-            sysadmin: ctx.actor.is_sysadmin() && params::boolean(&p, "sysadmin", false)?,
+            fullname: input.fullname,
+            about: input.about,
+            sysadmin: ctx.actor.is_sysadmin() && input.sysadmin,
         },
     )?;
     ctx.cat.db.read(|c| to_value(&user_dict(c, &row, true)?))
 }
 
-pub fn user_update(ctx: &Ctx, p: Params) -> Result<Value> {
+pub fn user_update(ctx: &Ctx, input: UserDict) -> Result<Value> {
+    let p = input.into_params();
     let who = params::required_id(&p, "id")?;
     let new_password = params::text(&p, "password")?.filter(|s| !s.is_empty());
     if new_password
@@ -249,8 +253,8 @@ pub fn user_update(ctx: &Ctx, p: Params) -> Result<Value> {
     })
 }
 
-pub fn user_delete(ctx: &Ctx, p: Params) -> Result<Value> {
-    let who = params::required_id(&p, "id")?;
+pub fn user_delete(ctx: &Ctx, input: ById) -> Result<Value> {
+    let who = input.id_or_name("id")?;
     authz::require_sysadmin(ctx.actor, "delete users")?;
     ctx.cat.db.write(|c| {
         let u = find_user(c, &who)?.ok_or_else(|| Error::not_found("User not found"))?;
@@ -304,17 +308,8 @@ pub fn issue_token(cat: &Catalogue, user: &str, label: &str) -> Result<NewApiTok
     })
 }
 
-pub fn api_token_create(ctx: &Ctx, p: Params) -> Result<Value> {
-    let mut errs = FieldErrors::new();
-    let user = params::text(&p, "user")?.unwrap_or_default();
-    let name = params::text(&p, "name")?.unwrap_or_default();
-    if user.is_empty() {
-        errs.add("user", "Missing value");
-    }
-    if name.is_empty() {
-        errs.add("name", "Missing value");
-    }
-    errs.check()?;
+pub fn api_token_create(ctx: &Ctx, input: ApiTokenCreate) -> Result<Value> {
+    let ApiTokenCreate { user, name } = input;
     let target = ctx
         .cat
         .db
@@ -329,9 +324,10 @@ pub fn api_token_create(ctx: &Ctx, p: Params) -> Result<Value> {
     to_value(&issue_token(ctx.cat, &target.id, &name)?)
 }
 
-pub fn api_token_list(ctx: &Ctx, p: Params) -> Result<Value> {
-    let who = params::text(&p, "user_id")?
-        .or(params::text(&p, "user")?)
+pub fn api_token_list(ctx: &Ctx, input: ApiTokenList) -> Result<Value> {
+    let who = input
+        .user_id
+        .or(input.user)
         .or_else(|| ctx.actor.user_id().map(str::to_string))
         .ok_or_else(|| FieldErrors::single("user_id", "Missing value"))?;
     ctx.cat.db.read(|c| {
@@ -361,9 +357,9 @@ pub fn api_token_list(ctx: &Ctx, p: Params) -> Result<Value> {
     })
 }
 
-pub fn api_token_revoke(ctx: &Ctx, p: Params) -> Result<Value> {
-    let by_token = params::text(&p, "token")?.filter(|s| !s.is_empty());
-    let by_jti = params::text(&p, "jti")?.filter(|s| !s.is_empty());
+pub fn api_token_revoke(ctx: &Ctx, input: ApiTokenRevoke) -> Result<Value> {
+    let by_token = input.token.filter(|s| !s.is_empty());
+    let by_jti = input.jti.filter(|s| !s.is_empty());
     if by_token.is_none() && by_jti.is_none() {
         return Err(FieldErrors::single("token", "Missing value"));
     }
