@@ -12,6 +12,18 @@ use std::time::Duration;
 /// The PostgreSQL channel on which each feed append announces its newest sequence number.
 pub const CHANNEL: &str = "cong_feed";
 
+thread_local! {
+    /// The newest sequence number the write transaction running on this thread appended (0:
+    /// none). A write transaction runs on one thread from start to commit, so the database
+    /// layer reads it after the commit without asking the database.
+    static APPENDED: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Forgets what this thread appended (before a write transaction starts), returning it.
+pub(crate) fn take_appended() -> i64 {
+    APPENDED.with(|a| a.replace(0))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
     /// The dataset is new or its dict changed (including through its organization or groups).
@@ -63,6 +75,7 @@ pub fn append_all(conn: &mut AnyConnection, ids: &[String], kind: ChangeKind) ->
             .get_results(c))?;
         newest = newest.max(seqs.into_iter().max().unwrap_or(0));
     }
+    APPENDED.with(|a| a.set(a.get().max(newest)));
     // Other nodes (and this one's listener) learn of it when the transaction commits.
     if let AnyConnection::Postgresql(c) = conn {
         diesel::sql_query("SELECT pg_notify($1, $2)")
@@ -211,13 +224,13 @@ impl FeedWatch {
         *n
     }
 
-    /// Called by the database layer after each committed write, on its connection.
-    pub(crate) fn after_local_commit(&self, conn: &mut AnyConnection) -> QueryResult<()> {
+    /// Called by the database layer after a committed write that appended up to `seq`.
+    pub(crate) fn after_local_commit(&self, seq: i64) {
         match self.backend {
-            Backend::Postgres => self.advance(last_seq(conn)?),
+            Backend::Postgres => self.advance(seq),
+            // Readers ask the database anyway; only the follower needs to know.
             Backend::Sqlite => self.poke(),
         }
-        Ok(())
     }
 }
 

@@ -15,6 +15,7 @@ pub mod input_text;
 pub mod license;
 pub mod params;
 pub mod store;
+pub mod token_cache;
 pub mod validate;
 
 pub use actor::Actor;
@@ -62,6 +63,8 @@ pub struct Catalogue {
     /// Organization and group titles by name, for facets, and the index generation they
     /// were read at.
     group_titles: actions::search::TitleCache,
+    /// Recently authenticated API tokens.
+    pub tokens: token_cache::TokenCache,
 }
 
 impl Catalogue {
@@ -87,6 +90,7 @@ impl Catalogue {
             config,
             searcher: std::sync::OnceLock::new(),
             group_titles: Default::default(),
+            tokens: Default::default(),
         }
     }
 

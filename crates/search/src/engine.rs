@@ -82,6 +82,7 @@ impl Engine {
             }
         };
         let writer = index.writer_with_num_threads(1, writer_mb.max(15) * 1_000_000)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let engine = Engine {
             reader,
             writer: Mutex::new(writer),
@@ -139,8 +140,10 @@ impl Engine {
         Ok(Term::from_field_text(f, id))
     }
 
-    /// Applies every change the feed holds beyond what the index reflects; returns how many
-    /// feed rows were applied. Cheap when there is nothing new (one `max(seq)` query).
+    /// Applies the changes the feed holds beyond what the index reflects, up to the newest
+    /// one when called (later ones are the next call's: chasing a feed that writers keep
+    /// growing would commit a tiny segment per round); returns how many feed rows were
+    /// applied. Cheap when there is nothing new (one `max(seq)` query, or none at all).
     pub fn sync(&self, cat: &Catalogue) -> Result<usize, Error> {
         let newest = cat.newest_change()?;
         if newest <= self.applied_seq() {
@@ -157,6 +160,7 @@ impl Engine {
             let Some(last) = changes.last().map(|c| c.seq) else {
                 break;
             };
+            let done = last >= newest;
             let mut ids: Vec<String> = changes.iter().map(|c| c.package_id.clone()).collect();
             ids.sort();
             ids.dedup();
@@ -172,6 +176,9 @@ impl Engine {
             }
             self.commit(&mut writer, last)?;
             applied += changes.len();
+            if done {
+                break;
+            }
         }
         Ok(applied)
     }
@@ -255,6 +262,19 @@ impl Engine {
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// Segments merge with others of about their size (log-structured): a server commits small
+/// segments often, and tantivy's default (every segment under 10,000 documents in one layer)
+/// would rewrite the largest of them at every merge, so that a bulk load through the API
+/// spent more time merging than indexing.
+fn merge_policy() -> tantivy::merge_policy::LogMergePolicy {
+    let mut p = tantivy::merge_policy::LogMergePolicy::default();
+    p.set_min_layer_size(100);
+    p.set_min_num_segments(8);
+    // Datasets are edited in place: a segment that is mostly old versions is worth rewriting.
+    p.set_del_docs_ratio_before_merge(0.5);
+    p
 }
 
 /// The index in `dir` with a reader on it and the last feed sequence it reflects, when it is

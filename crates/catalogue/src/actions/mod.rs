@@ -320,6 +320,22 @@ pub fn call_fast(
     }
 }
 
+/// Whether an action can release stored files (a resource replaced or removed, a dataset
+/// purged): after it, the server deletes what the trash holds. Others leave the trash alone.
+pub fn may_release_files(action: &Action) -> bool {
+    matches!(
+        action.name,
+        "resource_update"
+            | "resource_patch"
+            | "resource_delete"
+            | "package_update"
+            | "package_patch"
+            | "package_revise"
+            | "dataset_purge"
+            | "organization_purge"
+    )
+}
+
 /// Whether an action takes a multipart `upload` file.
 pub fn accepts_upload(action: &Action) -> bool {
     matches!(

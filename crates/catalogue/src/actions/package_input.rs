@@ -292,13 +292,19 @@ fn parse_resources(
     let mut out: Vec<ResourceInput> = vec![];
     let mut item_errors = vec![];
     let mut any = false;
+    let given: Vec<String> = list
+        .iter()
+        .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let owners = resource_owners(conn, &given)?;
     for m in &list {
         let parsed = match parse_resource(m) {
             Ok(r) => {
                 let taken = match r.id.as_deref() {
                     Some(id) if out.iter().any(|o| o.id.as_deref() == Some(id)) => true,
-                    Some(id) => resource_owner(conn, id)?
-                        .is_some_and(|owner| Some(owner.as_str()) != dataset_id),
+                    Some(id) => owners
+                        .iter()
+                        .any(|(rid, owner)| rid == id && Some(owner.as_str()) != dataset_id),
                     None => false,
                 };
                 if taken {
@@ -577,15 +583,20 @@ fn is_in_group(conn: &mut AnyConnection, package_id: &str, group_id: &str) -> Re
     Ok(n > 0)
 }
 
-/// The dataset a resource id belongs to, if the id is taken.
-pub fn resource_owner(conn: &mut AnyConnection, id: &str) -> diesel::QueryResult<Option<String>> {
+/// (resource id, its dataset) of the ids in `ids` that are taken.
+pub fn resource_owners(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> diesel::QueryResult<Vec<(String, String)>> {
     use crate::store::schema::resources;
     use diesel::prelude::*;
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
     resources::table
-        .find(id)
-        .select(resources::package_id)
-        .first(conn)
-        .optional()
+        .filter(resources::id.eq_any(ids))
+        .select((resources::id, resources::package_id))
+        .load(conn)
 }
 
 fn single_field(field: &str, message: &str) -> FieldErrors {

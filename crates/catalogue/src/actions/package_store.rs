@@ -31,13 +31,18 @@ pub fn save_package(
                 .execute(conn)?;
         }
     }
+    // A new dataset has no resources, tags or memberships yet to replace.
+    let fresh = existing.is_none();
     if let Some(list) = input.resources {
-        replace_resources(conn, &row.id, list)?;
+        replace_resources(conn, &row.id, list, fresh)?;
     }
-    replace_tags(conn, &row.id, &input.tags)?;
+    replace_tags(conn, &row.id, &input.tags, fresh)?;
     if let Some(groups) = input.groups {
         let ids: Vec<String> = groups.into_iter().map(|g| g.id).collect();
-        replace_groups(conn, &row.id, &ids)?;
+        if !fresh {
+            drop_other_groups(conn, &row.id, &ids)?;
+        }
+        add_groups(conn, &row.id, &ids)?;
     }
     feed::append(conn, &row.id, ChangeKind::Changed)
 }
@@ -89,11 +94,16 @@ fn replace_resources(
     conn: &mut AnyConnection,
     package_id: &str,
     list: Vec<ResourceInput>,
+    fresh: bool,
 ) -> QueryResult<()> {
-    let old: Vec<ResourceRow> = resources::table
-        .filter(resources::package_id.eq(package_id))
-        .select(ResourceRow::as_select())
-        .load(conn)?;
+    let old: Vec<ResourceRow> = if fresh {
+        vec![]
+    } else {
+        resources::table
+            .filter(resources::package_id.eq(package_id))
+            .select(ResourceRow::as_select())
+            .load(conn)?
+    };
     let mut keep: Vec<String> = vec![];
     let mut rows: Vec<ResourceRow> = vec![];
     // Ids of other datasets' resources were refused by validation (`parse_resources`).
@@ -110,23 +120,27 @@ fn replace_resources(
         .filter(|o| !keep.contains(&o.id))
         .map(|o| o.id.clone())
         .collect();
-    crate::files::release(conn, &dropped)?;
-    diesel::delete(
-        resources::table
-            .filter(resources::package_id.eq(package_id))
-            .filter(resources::id.ne_all(&keep)),
-    )
-    .execute(conn)?;
-    for row in rows {
-        if old.iter().any(|o| o.id == row.id) {
-            diesel::update(resources::table.find(&row.id))
-                .set(&row)
-                .execute(conn)?;
-        } else {
-            diesel::insert_into(resources::table)
-                .values(&row)
-                .execute(conn)?;
-        }
+    if !fresh {
+        crate::files::release(conn, &dropped)?;
+        diesel::delete(
+            resources::table
+                .filter(resources::package_id.eq(package_id))
+                .filter(resources::id.ne_all(&keep)),
+        )
+        .execute(conn)?;
+    }
+    let (kept, new): (Vec<ResourceRow>, Vec<ResourceRow>) = rows
+        .into_iter()
+        .partition(|row| old.iter().any(|o| o.id == row.id));
+    for row in kept.iter().filter(|row| !old.contains(row)) {
+        diesel::update(resources::table.find(&row.id))
+            .set(row)
+            .execute(conn)?;
+    }
+    if !new.is_empty() {
+        crate::per_backend!(conn, c => diesel::insert_into(resources::table)
+            .values(&new)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -141,17 +155,29 @@ pub fn renumber_resources(conn: &mut AnyConnection, ordered_ids: &[String]) -> Q
     Ok(())
 }
 
-fn replace_tags(conn: &mut AnyConnection, package_id: &str, names: &[String]) -> QueryResult<()> {
-    diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id)))
-        .execute(conn)?;
-    for name in names {
-        let tag_id = crate::store::tag_id(conn, name)?;
-        diesel::insert_into(package_tags::table)
-            .values((
+fn replace_tags(
+    conn: &mut AnyConnection,
+    package_id: &str,
+    names: &[String],
+    fresh: bool,
+) -> QueryResult<()> {
+    if !fresh {
+        diesel::delete(package_tags::table.filter(package_tags::package_id.eq(package_id)))
+            .execute(conn)?;
+    }
+    let links: Vec<_> = crate::store::tag_ids(conn, names)?
+        .into_iter()
+        .map(|tag_id| {
+            (
                 package_tags::package_id.eq(package_id),
                 package_tags::tag_id.eq(tag_id),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    if !links.is_empty() {
+        crate::per_backend!(conn, c => diesel::insert_into(package_tags::table)
+            .values(&links)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -162,19 +188,33 @@ pub fn replace_groups(
     package_id: &str,
     group_ids: &[String],
 ) -> QueryResult<()> {
+    drop_other_groups(conn, package_id, group_ids)?;
+    add_groups(conn, package_id, group_ids)
+}
+
+/// Ends the dataset's memberships of groups (not its organization) other than `group_ids`.
+fn drop_other_groups(
+    conn: &mut AnyConnection,
+    package_id: &str,
+    group_ids: &[String],
+) -> QueryResult<()> {
     use crate::store::schema::groups;
-    let group_only: Vec<String> = groups::table
+    let groups_only = groups::table
         .filter(groups::is_organization.eq(false))
-        .select(groups::id)
-        .load(conn)?;
+        .select(groups::id);
     diesel::delete(
         members::table
             .filter(members::table_name.eq("package"))
             .filter(members::table_id.eq(package_id))
-            .filter(members::group_id.eq_any(&group_only))
+            .filter(members::group_id.eq_any(groups_only))
             .filter(members::group_id.ne_all(group_ids)),
     )
     .execute(conn)?;
+    Ok(())
+}
+
+/// Makes the dataset a member of each of `group_ids`.
+fn add_groups(conn: &mut AnyConnection, package_id: &str, group_ids: &[String]) -> QueryResult<()> {
     for gid in group_ids {
         crate::store::upsert_member(
             conn,

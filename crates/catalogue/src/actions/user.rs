@@ -201,7 +201,7 @@ pub fn user_create(ctx: &Ctx, input: UserCreate) -> Result<Value> {
     ctx.cat.db.read(|c| to_value(&user_dict(c, &row, true)?))
 }
 
-pub fn user_update(ctx: &Ctx, input: UserDict) -> Result<Value> {
+fn user_update_uncached(ctx: &Ctx, input: UserDict) -> Result<Value> {
     let p = input.into_params();
     let who = params::required_id(&p, "id")?;
     let new_password = params::text(&p, "password")?.filter(|s| !s.is_empty());
@@ -253,7 +253,7 @@ pub fn user_update(ctx: &Ctx, input: UserDict) -> Result<Value> {
     })
 }
 
-pub fn user_delete(ctx: &Ctx, input: ById) -> Result<Value> {
+fn user_delete_uncached(ctx: &Ctx, input: ById) -> Result<Value> {
     let who = input.id_or_name("id")?;
     authz::require_sysadmin(ctx.actor, "delete users")?;
     ctx.cat.db.write(|c| {
@@ -357,7 +357,7 @@ pub fn api_token_list(ctx: &Ctx, input: ApiTokenList) -> Result<Value> {
     })
 }
 
-pub fn api_token_revoke(ctx: &Ctx, input: ApiTokenRevoke) -> Result<Value> {
+fn api_token_revoke_uncached(ctx: &Ctx, input: ApiTokenRevoke) -> Result<Value> {
     let by_token = input.token.filter(|s| !s.is_empty());
     let by_jti = input.jti.filter(|s| !s.is_empty());
     if by_token.is_none() && by_jti.is_none() {
@@ -395,6 +395,9 @@ pub fn authenticate(cat: &Catalogue, token: &str) -> Result<Actor> {
         return Ok(Actor::Anonymous);
     }
     let hash = token_hash(token);
+    if let Some(actor) = cat.tokens.get(&hash) {
+        return Ok(actor);
+    }
     let found: Option<UserRow> = cat.db.read(|c| {
         api_tokens::table
             .inner_join(users::table)
@@ -417,11 +420,34 @@ pub fn authenticate(cat: &Catalogue, token: &str) -> Result<Actor> {
                 .execute(c)
         })?;
     }
-    Ok(Actor::User(AuthUser {
+    let actor = Actor::User(AuthUser {
         id: u.id,
         name: u.name,
         sysadmin: u.sysadmin,
-    }))
+    });
+    cat.tokens.put(hash, actor.clone());
+    Ok(actor)
+}
+
+pub fn user_update(ctx: &Ctx, input: UserDict) -> Result<Value> {
+    let done = user_update_uncached(ctx, input);
+    // Whatever a token stood for may have changed.
+    ctx.cat.tokens.clear();
+    done
+}
+
+pub fn user_delete(ctx: &Ctx, input: ById) -> Result<Value> {
+    let done = user_delete_uncached(ctx, input);
+    // Whatever a token stood for may have changed.
+    ctx.cat.tokens.clear();
+    done
+}
+
+pub fn api_token_revoke(ctx: &Ctx, input: ApiTokenRevoke) -> Result<Value> {
+    let done = api_token_revoke_uncached(ctx, input);
+    // Whatever a token stood for may have changed.
+    ctx.cat.tokens.clear();
+    done
 }
 
 #[cfg(test)]

@@ -268,6 +268,7 @@ impl Database {
                 Backend::Postgres => None,
             };
             let mut conn = self.checkout()?;
+            crate::feed::take_appended();
             let mut body_done = false;
             let outcome = conn.conn.transaction(|c| {
                 let r = f(c);
@@ -276,7 +277,10 @@ impl Database {
             });
             let e = match outcome {
                 Ok(v) => {
-                    self.committed(&mut conn);
+                    let appended = crate::feed::take_appended();
+                    if appended > 0 {
+                        self.feed.after_local_commit(appended);
+                    }
                     return Ok(v);
                 }
                 Err(e) => e,
@@ -298,15 +302,6 @@ impl Database {
             if failure == Some(Failure::Contended) {
                 // Let the transaction that won finish; spread the retries out a little.
                 std::thread::sleep(Duration::from_millis(u64::from(attempt) * 2));
-            }
-        }
-    }
-
-    /// After a commit: the feed may have grown (see `FeedWatch`).
-    fn committed(&self, conn: &mut Pooled) {
-        if let Err(e) = self.feed.after_local_commit(&mut conn.conn) {
-            if classify(&e) == Failure::Unavailable {
-                self.found_dead(conn);
             }
         }
     }

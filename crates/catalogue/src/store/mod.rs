@@ -10,4 +10,4 @@ pub mod upsert;
 pub use conn::{AnyConnection, Backend, Connector, OpenError};
 pub use database::{unavailable, AsDbError, Database};
 pub use failure::{classify, Failure, Taken};
-pub use upsert::{tag_id, upsert_member};
+pub use upsert::{tag_id, tag_ids, upsert_member};

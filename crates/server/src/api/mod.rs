@@ -172,7 +172,7 @@ async fn action(
     if let Some(p) = pending.as_ref().filter(|_| !succeeded) {
         upload::discard(&state.storage, p).await;
     }
-    if succeeded && action.kind == Kind::Write {
+    if succeeded && actions::may_release_files(action) {
         upload::empty_trash(&state.catalogue, &state.storage).await;
     }
     match outcome {
