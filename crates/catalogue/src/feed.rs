@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-/// The PostgreSQL channel on which each feed append announces its newest sequence number.
-pub const CHANNEL: &str = "cong_feed";
+/// The PostgreSQL channel on which each feed append announces its newest sequence number is
+/// this prefix and the schema's name: notifications are per database, and two portals may
+/// share one database in different schemas.
+pub const CHANNEL_PREFIX: &str = "cong_feed_";
 
 thread_local! {
     /// The newest sequence number the write transaction running on this thread appended (0:
@@ -78,8 +80,8 @@ pub fn append_all(conn: &mut AnyConnection, ids: &[String], kind: ChangeKind) ->
     APPENDED.with(|a| a.set(a.get().max(newest)));
     // Other nodes (and this one's listener) learn of it when the transaction commits.
     if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<diesel::sql_types::Text, _>(CHANNEL)
+        diesel::sql_query("SELECT pg_notify($1 || current_schema(), $2)")
+            .bind::<diesel::sql_types::Text, _>(CHANNEL_PREFIX)
             .bind::<diesel::sql_types::Text, _>(newest.to_string())
             .execute(c)?;
     }
@@ -272,7 +274,16 @@ fn listen_once(db: &crate::Database) -> Result<(), String> {
             .map(|s| s.unwrap_or(0))
             .map_err(|e| e.to_string())
     };
-    c.batch_execute(&format!("LISTEN {CHANNEL}"))
+    #[derive(diesel::QueryableByName)]
+    struct Schema {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let schema: Schema = diesel::sql_query("SELECT current_schema() AS name")
+        .get_result(&mut c)
+        .map_err(|e| e.to_string())?;
+    let channel = format!("{CHANNEL_PREFIX}{}", schema.name).replace('"', "\"\"");
+    c.batch_execute(&format!("LISTEN \"{channel}\""))
         .map_err(|e| e.to_string())?;
     // Listening from here on; what was appended before is read once.
     db.feed.advance(newest_now(&mut c)?);

@@ -95,11 +95,18 @@ impl Catalogue {
     }
 
     /// The newest change-feed sequence number: known without a query when a listener keeps
-    /// it current (PostgreSQL), else read from the database.
+    /// it current (PostgreSQL: another node's write is heard within a millisecond or so),
+    /// else read from the database.
     pub fn newest_change(&self) -> CatResult<i64> {
         if self.db.feed.trusted() {
             return Ok(self.db.feed.newest());
         }
+        self.newest_change_now()
+    }
+
+    /// The newest change-feed sequence number, read from the database: what a write that
+    /// committed anywhere before this call appended is included.
+    pub fn newest_change_now(&self) -> CatResult<i64> {
         let seq = self.db.read(feed::last_seq)?;
         self.db.feed.advance(seq);
         Ok(seq)

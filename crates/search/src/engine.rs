@@ -145,7 +145,11 @@ impl Engine {
     /// growing would commit a tiny segment per round); returns how many feed rows were
     /// applied. Cheap when there is nothing new (one `max(seq)` query, or none at all).
     pub fn sync(&self, cat: &Catalogue) -> Result<usize, Error> {
-        let newest = cat.newest_change()?;
+        self.sync_to(cat, cat.newest_change()?)
+    }
+
+    /// Like [`Engine::sync`], up to `newest`.
+    pub fn sync_to(&self, cat: &Catalogue, newest: i64) -> Result<usize, Error> {
         if newest <= self.applied_seq() {
             return Ok(0);
         }
