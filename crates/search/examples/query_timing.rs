@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         facet_limit: Some(50),
         facet_mincount: 1,
         cursor: None,
+        dismax: Default::default(),
     };
     let vis = Visibility::default();
     let first = engine.search(&req, &vis)?;

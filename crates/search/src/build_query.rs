@@ -34,6 +34,9 @@ const DEFAULT: &[(&str, &str, f32)] = &[
 
 /// How much more an exact (diacritics kept) match of a word weighs than its folded score.
 pub const EXACT_BOOST: f32 = 1.5;
+/// How much two adjacent query words found together (joined, see `analyzer`) add, relative
+/// to one word's score.
+pub const ADJACENT_BOOST: f32 = 2.0;
 
 /// A query of plain words (see `QueryBuilder::plain_words`).
 pub struct PlainWords {
@@ -43,19 +46,15 @@ pub struct PlainWords {
     pub ranked: Option<RankedWords>,
 }
 
-/// A plain-word query typed with diacritics, as its score is made: the sum of each folded
-/// term's score on `text` (all required) and, for each word typed with diacritics, its exact
-/// term's on `text_exact` times `EXACT_BOOST` (optional).
+/// A plain-word query with ranking clauses, as its score is made: the sum of each folded
+/// term's score on `text` (all required) and of the optional terms' scores times their boosts:
+/// each word typed with diacritics on `text_exact` (`EXACT_BOOST`), each pair of adjacent
+/// words joined on `text` (`ADJACENT_BOOST`).
 pub struct RankedWords {
     /// Folded terms on `text`, every one required.
     pub required: Vec<Term>,
-    /// Exact terms on `text_exact`, each adding its score times `EXACT_BOOST` when present.
-    pub optional: Vec<Term>,
-}
-
-struct Word {
-    folded: Term,
-    exact: Option<Term>,
+    /// Terms that add their score times their boost when present.
+    pub optional: Vec<(Term, f32)>,
 }
 
 fn text_kind(field: &str) -> Option<Kind> {
@@ -107,12 +106,16 @@ fn kind_of(field: Option<&str>) -> Result<Kind, String> {
 
 pub struct QueryBuilder<'a> {
     pub fields: &'a Fields,
-    folded: TextAnalyzer,
-    exact: TextAnalyzer,
-    stemmed: TextAnalyzer,
+    pub(crate) folded: TextAnalyzer,
+    pub(crate) exact: TextAnalyzer,
+    pub(crate) stemmed: TextAnalyzer,
+    /// How bare words match (see `dismax`).
+    pub(crate) dismax: crate::dismax::Dismax,
+    /// The index, to tell words it does not know (typos) from the others.
+    pub(crate) dictionary: Option<tantivy::Searcher>,
 }
 
-type Q = Box<dyn Query>;
+pub(crate) type Q = Box<dyn Query>;
 
 impl<'a> QueryBuilder<'a> {
     pub fn new(fields: &'a Fields) -> Self {
@@ -121,10 +124,19 @@ impl<'a> QueryBuilder<'a> {
             folded: analyzer::folded(),
             exact: analyzer::exact(),
             stemmed: analyzer::stemmed(),
+            dismax: Default::default(),
+            dictionary: None,
         }
     }
 
-    fn field(&self, name: &str) -> Result<Field, String> {
+    /// With a request's dismax parameters and the index's dictionary.
+    pub fn with(mut self, dismax: crate::dismax::Dismax, dictionary: tantivy::Searcher) -> Self {
+        self.dismax = dismax;
+        self.dictionary = Some(dictionary);
+        self
+    }
+
+    pub(crate) fn field(&self, name: &str) -> Result<Field, String> {
         self.fields
             .get(name)
             .ok_or_else(|| format!("undefined field {name}"))
@@ -192,71 +204,8 @@ impl<'a> QueryBuilder<'a> {
         }
     }
 
-    /// A query of plain words (no field, no quotes, no operators but AND, nothing English
-    /// stemming changes), as `build` would make it (see `catch_all`): exactly the documents
-    /// whose `text` holds every folded term match it (words typed with diacritics add
-    /// ranking clauses only). `None` for any other query.
-    pub fn plain_words(&mut self, node: &Node) -> Option<PlainWords> {
-        let words = self.words(node)?;
-        let mut terms: Vec<Term> = words.iter().map(|w| w.folded.clone()).collect();
-        terms.sort();
-        terms.dedup();
-        // A repeated word counts twice in `build`'s score: no split ranking for it.
-        let repeated = terms.len() < words.len();
-        let optional: Vec<Term> = words.into_iter().filter_map(|w| w.exact).collect();
-        let ranked = (!optional.is_empty() && !repeated).then(|| RankedWords {
-            required: terms.clone(),
-            optional,
-        });
-        Some(PlainWords { terms, ranked })
-    }
-
-    /// Each word of a plain-word query (see `plain_words`): its folded term, and its exact
-    /// term when it was typed with diacritics.
-    fn words(&mut self, node: &Node) -> Option<Vec<Word>> {
-        let words: Vec<&str> = match node {
-            Node::Match {
-                field: None,
-                value: Value::Word(w),
-            } => vec![w.as_str()],
-            Node::And(clauses) => clauses
-                .iter()
-                .map(|clause| match clause {
-                    (
-                        true,
-                        Node::Match {
-                            field: None,
-                            value: Value::Word(w),
-                        },
-                    ) => Some(w.as_str()),
-                    _ => None,
-                })
-                .collect::<Option<_>>()?,
-            _ => return None,
-        };
-        let text = self.field("text").ok()?;
-        let text_exact = self.field("text_exact").ok()?;
-        let mut out = vec![];
-        for word in words {
-            let (folded, exact, stemmed) = self.analyse(word);
-            let ([token], true) = (folded.as_slice(), stemmed == folded) else {
-                return None;
-            };
-            let exact = match exact.as_slice() {
-                _ if exact == folded => None,
-                [one] => Some(Term::from_field_text(text_exact, one)),
-                _ => return None,
-            };
-            out.push(Word {
-                folded: Term::from_field_text(text, token),
-                exact,
-            });
-        }
-        Some(out)
-    }
-
     /// Tokens of `s` under each analysis.
-    fn analyse(&mut self, s: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    pub(crate) fn analyse(&mut self, s: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         (
             analyzer::tokens(&mut self.folded, s),
             analyzer::tokens(&mut self.exact, s),
@@ -264,7 +213,7 @@ impl<'a> QueryBuilder<'a> {
         )
     }
 
-    fn terms_query(field: Field, tokens: &[String]) -> Option<Q> {
+    pub(crate) fn terms_query(field: Field, tokens: &[String]) -> Option<Q> {
         match tokens {
             [] => None,
             [one] => Some(Box::new(TermQuery::new(

@@ -117,6 +117,7 @@ mod tests {
             facet_limit: None,
             facet_mincount: 1,
             cursor: None,
+            dismax: Default::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::aliases::Aliases;
 use crate::analyzer::nfc;
+use crate::expand::Expansions;
 use crate::schema::Fields;
 use catalogue::dict::{parse_ckan_time, Package};
 use std::collections::BTreeMap;
@@ -14,7 +15,12 @@ fn date(s: &str) -> DateTime {
         .unwrap_or(DateTime::MIN)
 }
 
-pub fn build(f: &Fields, aliases: &Aliases, p: &Package) -> tantivy::Result<TantivyDocument> {
+pub fn build(
+    f: &Fields,
+    aliases: &Aliases,
+    expansions: &Expansions,
+    p: &Package,
+) -> tantivy::Result<TantivyDocument> {
     let mut doc = TantivyDocument::new();
     let field = |name: &str| {
         f.get(name)
@@ -86,7 +92,18 @@ pub fn build(f: &Fields, aliases: &Aliases, p: &Package) -> tantivy::Result<Tant
         .map(|t| t.name.as_str())
         .collect::<Vec<_>>()
         .join(" \n "));
-    let weighted = [&text, &title, &title, &title, &tags];
+    // Other names for what the dataset mentions (places, everyday terms), from what a citizen
+    // reads first: the title, the description, the tags and the publisher.
+    let org_title = p
+        .organization
+        .as_ref()
+        .map(|o| o.title.as_str())
+        .unwrap_or("");
+    let notes = p.notes.as_deref().unwrap_or("");
+    let also = nfc(&expansions
+        .of(&[&title, notes, &tags, org_title])
+        .join(" \n "));
+    let weighted = [&text, &title, &title, &title, &tags, &also];
     for name in ["text", "text_exact", "text_en"] {
         for value in weighted.iter().filter(|v| !v.is_empty()) {
             doc.add_text(field(name)?, value.as_str());

@@ -5,6 +5,7 @@
 use crate::aliases::Aliases;
 use crate::cache::SearchCache;
 use crate::error::Error;
+use crate::expand::Expansions;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tables::Tables;
 use crate::{analyzer, document};
@@ -37,6 +38,8 @@ pub struct Engine {
     pub(crate) writer: Mutex<IndexWriter>,
     pub(crate) fields: Fields,
     pub(crate) aliases: Aliases,
+    /// Place names and everyday terms indexed beside what datasets say.
+    pub(crate) expansions: Expansions,
     /// The last change-feed sequence number the index reflects.
     pub(crate) applied: AtomicI64,
     pub(crate) dir: PathBuf,
@@ -88,6 +91,7 @@ impl Engine {
             writer: Mutex::new(writer),
             fields,
             aliases: Aliases::shipped(),
+            expansions: Expansions::shipped().map_err(Error::Engine)?,
             applied: AtomicI64::new(seq),
             dir: dir.to_path_buf(),
             cache: SearchCache::new(0),
@@ -175,7 +179,12 @@ impl Engine {
             for (id, dict) in dicts {
                 writer.delete_term(self.id_term(&id)?);
                 if let Some(p) = dict {
-                    writer.add_document(document::build(&self.fields, &self.aliases, &p)?)?;
+                    writer.add_document(document::build(
+                        &self.fields,
+                        &self.aliases,
+                        &self.expansions,
+                        &p,
+                    )?)?;
                 }
             }
             self.commit(&mut writer, last)?;
@@ -220,7 +229,12 @@ impl Engine {
                 .map_err(catalogue::Error::from)?
             {
                 if let Some(p) = dict {
-                    writer.add_document(document::build(&self.fields, &self.aliases, &p)?)?;
+                    writer.add_document(document::build(
+                        &self.fields,
+                        &self.aliases,
+                        &self.expansions,
+                        &p,
+                    )?)?;
                 }
             }
             done += ids.len() as u64;

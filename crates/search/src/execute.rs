@@ -3,7 +3,7 @@
 //! here must answer exactly as the plain path in `reference.rs`; the differential test in
 //! `tests/differential.rs` holds them to it.
 
-use crate::build_query::{QueryBuilder, RankedWords, EXACT_BOOST};
+use crate::build_query::{QueryBuilder, RankedWords};
 use crate::collect::{self, BestByScore, Matches, OnlyWhere, Optional};
 use crate::cursor::encode_cursor;
 use crate::engine::Engine;
@@ -24,14 +24,15 @@ use tantivy::{DocAddress, Order, TantivyDocument, Term};
 impl Engine {
     /// Runs a search; the caller has synced first when it needs read-your-writes.
     pub fn search(&self, req: &SearchRequest, vis: &Visibility) -> Result<SearchHits, Error> {
-        let mut qb = QueryBuilder::new(&self.fields);
+        let searcher = self.reader.searcher();
+        let mut qb = self.query_builder(req, &searcher)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
         let q = req.q.trim();
         // `*:*` (or nothing) adds no clause: the visibility filter below already bounds the set.
         let parsed = query::parse(q).map_err(|e| Error::Query(e.0))?;
         match &parsed {
             None | Some(query::Node::All) => {}
-            Some(node) => clauses.push((Occur::Must, qb.build(node).map_err(Error::Query)?)),
+            Some(node) => clauses.push((Occur::Must, qb.build_q(node).map_err(Error::Query)?)),
         }
         let mut mentions_type = false;
         for fq in &req.fq {
@@ -96,7 +97,6 @@ impl Engine {
             (Some(node), Some(_), true, None) => qb.plain_words(node),
             _ => None,
         };
-        let searcher = self.reader.searcher();
         // Past the last document every page is empty: don't let a huge `start` size the
         // collector (it allocates `start + rows` slots).
         let start = if req.cursor.is_some() { 0 } else { req.start }
@@ -216,6 +216,23 @@ impl Engine {
         })
     }
 
+    /// The query builder for `req`: its dismax parameters, and the index to tell typos by.
+    pub(crate) fn query_builder(
+        &self,
+        req: &SearchRequest,
+        searcher: &tantivy::Searcher,
+    ) -> Result<QueryBuilder<'_>, Error> {
+        let d = &req.dismax;
+        let dismax = crate::dismax::Dismax::from_params(
+            d.mm.as_deref(),
+            d.qf.as_deref(),
+            d.tie.as_deref(),
+            d.def_type.as_deref(),
+        )
+        .map_err(Error::Query)?;
+        Ok(QueryBuilder::new(&self.fields).with(dismax, searcher.clone()))
+    }
+
     /// The stored dict (JSON text) of the public active dataset whose id or name is `key`.
     pub fn public_json(&self, key: &str) -> Result<Option<String>, Error> {
         let searcher = self.reader.searcher();
@@ -301,11 +318,11 @@ fn ranking(
         )),
     };
     let mut clauses = vec![];
-    for t in &words.optional {
-        let clause = BoostQuery::new(term(t), EXACT_BOOST);
+    for (t, boost) in &words.optional {
+        let clause = BoostQuery::new(term(t), *boost);
         let weight = clause.weight(EnableScoring::enabled_from_searcher(searcher))?;
         let most = Bm25Weight::for_terms(searcher, std::slice::from_ref(t))?
-            .boost_by(EXACT_BOOST)
+            .boost_by(*boost)
             .max_score();
         clauses.push((weight, most));
     }

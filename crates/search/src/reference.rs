@@ -4,7 +4,6 @@
 //! differential test (`tests/differential.rs`) holds every fast path in `execute.rs` to it. A
 //! fast path that let a private dataset through, or counted one, would differ from it.
 
-use crate::build_query::QueryBuilder;
 use crate::cursor::{encode_cursor, sort_values};
 use crate::engine::Engine;
 use crate::error::Error;
@@ -33,11 +32,12 @@ impl Engine {
         req: &SearchRequest,
         vis: &Visibility,
     ) -> Result<Reference, Error> {
-        let mut qb = QueryBuilder::new(&self.fields);
+        let searcher = self.reader.searcher();
+        let mut qb = self.query_builder(req, &searcher)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![];
         match query::parse(req.q.trim()).map_err(|e| Error::Query(e.0))? {
             None | Some(query::Node::All) => {}
-            Some(node) => clauses.push((Occur::Must, qb.build(&node).map_err(Error::Query)?)),
+            Some(node) => clauses.push((Occur::Must, qb.build_q(&node).map_err(Error::Query)?)),
         }
         let mut mentions_type = false;
         for fq in &req.fq {
@@ -65,7 +65,6 @@ impl Engine {
             Box::new(BooleanQuery::new(clauses))
         };
 
-        let searcher = self.reader.searcher();
         let everything = usize::try_from(searcher.num_docs())
             .unwrap_or(usize::MAX)
             .max(1);

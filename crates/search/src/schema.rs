@@ -1,13 +1,13 @@
 //! The index schema: one document per dataset, with CKAN's search field names.
 
-use crate::analyzer::{EXACT, FOLDED, STEMMED};
+use crate::analyzer::{EXACT, FOLDED, FOLDED_JOINED, STEMMED};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, NumericOptions,
     Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 
 /// Bumped whenever the schema or analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Full-text fields: CKAN name → (folded field, exact field).
 pub const TEXT_FIELDS: [&str; 8] = [
@@ -64,7 +64,9 @@ fn text_options(tokenizer: &str) -> TextOptions {
 pub fn build() -> Fields {
     let mut b = Schema::builder();
     for f in TEXT_FIELDS {
-        b.add_text_field(f, text_options(FOLDED));
+        // The catch-all also holds adjacent syllables joined (see `analyzer`).
+        let folded = if f == "text" { FOLDED_JOINED } else { FOLDED };
+        b.add_text_field(f, text_options(folded));
         b.add_text_field(&format!("{f}_exact"), text_options(EXACT));
     }
     b.add_text_field("text_en", text_options(STEMMED));

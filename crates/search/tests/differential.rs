@@ -162,6 +162,7 @@ fn request(q: &str, fq: Vec<String>, sort: &str, rows: usize, start: usize) -> S
         facet_limit: Some(50),
         facet_mincount: 1,
         cursor: None,
+        dismax: Default::default(),
     }
 }
 

@@ -469,6 +469,7 @@ fn random_queries_never_panic_and_only_fail_as_query_errors() {
                 facet_limit: if r.chance(50) { None } else { Some(usize::MAX) },
                 facet_mincount: r.next(),
                 cursor: None,
+                dismax: Default::default(),
             };
             let vis = Visibility {
                 sysadmin: r.chance(50),

@@ -159,6 +159,11 @@ fn database_down_at_start_up() {
     std::fs::remove_dir_all(srv.data_dir().join("index")).expect("remove index");
     srv.set_database_url(through_proxy);
     srv.start_again();
+    // stderr is read by another thread: give it a moment.
+    let said = Instant::now();
+    while !srv.stderr().contains("not reachable yet") && said.elapsed() < RECOVERY {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(
         srv.stderr().contains("not reachable yet"),
         "{}",

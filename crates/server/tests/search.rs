@@ -1165,8 +1165,21 @@ both_backends!(query_syntax_sqlite, query_syntax_postgres, |srv| {
     );
     assert_eq!(found(srv, "\"tỉnh ngân sách\""), set::<&str>(&[]));
     assert_eq!(found(srv, "title:\"tỉnh 2024\""), set(&["ngan-sach-2024"]));
-    // bare words: all of them (CKAN's q.op AND)
-    assert_eq!(found(srv, "ngân sách 2024"), set(&["ngan-sach-2024"]));
+    // bare words: CKAN's dismax, `mm=2<-1 5<80%`: of three words two must match, and the
+    // dataset holding all three ranks first; `mm=100%` (or defType=lucene) needs all of them
+    assert_eq!(
+        found(srv, "ngân sách 2024"),
+        set(&["ngan-sach-2024", "ngan-sach-2023", "thu-chi"])
+    );
+    let ranked = search(srv, &[("q", "ngân sách 2024")], None);
+    assert_eq!(ranked["results"][0]["name"], "ngan-sach-2024");
+    for strict in [("mm", "100%"), ("defType", "lucene")] {
+        let r = search(srv, &[("q", "ngân sách 2024"), strict], None);
+        assert_eq!(r["count"], json!(1), "{strict:?}");
+    }
+    let bad = srv.get("package_search", &[("q", "a b"), ("mm", "lots")], None);
+    assert_eq!(bad.0, 409, "{}", bad.1);
+    assert_eq!(bad.1["error"]["__type"], "Search Error");
 
     // AND / OR / NOT, + / -, parentheses
     assert_eq!(
@@ -1768,10 +1781,12 @@ both_backends!(
         // đ/Đ fold to d
         assert_eq!(found(srv, "duong bo"), set(&["duong-bo"]));
         assert_eq!(found(srv, "ĐƯỜNG BỘ"), set(&["duong-bo"]));
-        // a title stored in NFD is found by NFC and NFD queries
-        assert_eq!(found(srv, "trường học"), set(&["truong-hoc-nfd"]));
-        assert_eq!(found(srv, &nfd("trường học")), set(&["truong-hoc-nfd"]));
-        assert_eq!(found(srv, "truong hoc"), set(&["truong-hoc-nfd"]));
+        // a title stored in NFD is found by NFC and NFD queries (and the English "schools" by
+        // the everyday-terms table)
+        let schools = set(&["truong-hoc-nfd", "schools"]);
+        assert_eq!(found(srv, "trường học"), schools);
+        assert_eq!(found(srv, &nfd("trường học")), schools);
+        assert_eq!(found(srv, "truong hoc"), schools);
         assert_eq!(
             show(srv, "truong-hoc-nfd")["title"],
             json!(nfd("Trường học phổ thông")),
@@ -1804,9 +1819,9 @@ both_backends!(
         assert_eq!(found(srv, "Bình Dương xe buýt"), set(&["xe-buyt-hcm"]));
         assert!(!found(srv, "Bình Dương").contains("cang-ca"));
 
-        // English stemming
-        assert_eq!(found(srv, "schools"), set(&["schools"]));
-        assert_eq!(found(srv, "school"), set(&["schools"]));
+        // English stemming (and the everyday-terms table: "school" is "trường học")
+        assert_eq!(found(srv, "schools"), set(&["schools", "truong-hoc-nfd"]));
+        assert_eq!(found(srv, "school"), set(&["schools", "truong-hoc-nfd"]));
         assert_eq!(found(srv, "hospital"), set(&["hospitals"]));
         assert_eq!(found(srv, "district"), set(&["schools", "hospitals"]));
         assert_eq!(found(srv, "districts"), set(&["schools", "hospitals"]));

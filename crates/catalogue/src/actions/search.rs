@@ -49,7 +49,8 @@ crate::action_input! {
         use_default_schema: bool = false,
         /// fields to return, e.g. name,title
         fl: Option<String>,
-        /// Solr's query fields (accepted, not used yet)
+        /// dismax query fields and boosts for bare words, e.g. "title^4 notes" (default
+        /// CKAN's name^4 title^4 tags^2 groups^2 text)
         qf: Option<String>,
         /// Solr's response writer (accepted, not used)
         wt: Option<String>,
@@ -57,11 +58,11 @@ crate::action_input! {
         bf: Option<String>,
         /// Solr's boost query (accepted, not used)
         boost: Option<String>,
-        /// dismax tie breaker (accepted, not used yet)
+        /// dismax tie breaker between query fields, 0 to 1 (default 0.1)
         tie: Option<String>,
-        /// Solr query parser (accepted, not used)
+        /// "lucene" makes every bare word required; otherwise bare words are dismax
         def_type as "defType": Option<String>,
-        /// dismax minimum should match (accepted, not used yet)
+        /// how many bare words must match, Solr syntax (default 2<-1 5<80%)
         mm: Option<String>,
         /// default field (accepted, not used)
         df: Option<String>,
@@ -190,6 +191,17 @@ pub struct SearchRequest {
     pub facet_limit: Option<usize>,
     pub facet_mincount: u64,
     pub cursor: Option<String>,
+    /// Solr's dismax parameters for bare-word queries, as given.
+    pub dismax: DismaxParams,
+}
+
+/// `mm`, `qf`, `tie` and `defType` as the request gave them (the engine checks them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DismaxParams {
+    pub mm: Option<String>,
+    pub qf: Option<String>,
+    pub tie: Option<String>,
+    pub def_type: Option<String>,
 }
 
 /// What the caller may see. Private datasets: members of their organization and sysadmins;
@@ -276,6 +288,12 @@ pub fn parse_request(p: &Params, rows_max: usize) -> Result<(SearchRequest, Sear
         facet_limit: usize::try_from(input.facet_limit.0).ok(),
         facet_mincount: input.facet_mincount as u64,
         cursor: input.cursor.clone().filter(|s| !s.is_empty()),
+        dismax: DismaxParams {
+            mm: input.mm.clone(),
+            qf: input.qf.clone(),
+            tie: input.tie.clone(),
+            def_type: input.def_type.clone(),
+        },
     };
     Ok((request, input))
 }
@@ -516,6 +534,7 @@ pub fn public_facet(cat: &Catalogue, field: &str) -> Result<Option<Vec<(String, 
         facet_limit: None,
         facet_mincount: 1,
         cursor: None,
+        dismax: DismaxParams::default(),
     };
     let hits = searcher.search(cat, &req, &Visibility::default())?;
     Ok(hits.facets.into_iter().next().map(|(_, counts)| counts))
@@ -539,6 +558,7 @@ pub fn readable_matches(ctx: &Ctx, q: &str, rows: usize) -> Result<Option<Vec<Va
         facet_limit: None,
         facet_mincount: 1,
         cursor: None,
+        dismax: DismaxParams::default(),
     };
     // What the caller may read: CKAN's package_autocomplete searches with the caller's
     // permission labels, so members see their organizations' private datasets.
