@@ -9,6 +9,9 @@
 #   (b) an fq filter only
 #   (c) *:* sorted by metadata_modified desc
 #   (d) (a)'s words as citizens type them, with diacritics ("du lịch"); no target, tracked
+#   (e) 5,000 distinct queries from the generator's words (scripts/bench/search_mix.py: with and
+#       without diacritics, facets, organization and format filters, offsets), at 8 and at 32
+#       connections; the target is p99 < 20 ms at 8 connections
 # Prints a Markdown report: generate and index time, index size, RSS, req/s, p50, p99, and the
 # server's CPU time per request.
 # Targets at 1,000,000 datasets on 2 cores: p99 < 50 ms for (a), reindex < 5 min, RSS < 1 GB.
@@ -110,8 +113,23 @@ for N in $SIZES; do
     sleep 0.1
   done
   [[ -n $addr ]] || die "server did not start"
-  for label in a b c d; do
-    case $label in a) qs=$QA ;; b) qs=$QB ;; c) qs=$QC ;; d) qs=$QD ;; esac
+  python3 "$ROOT/scripts/bench/search_mix.py" "$WORK/mix.txt"
+  for label in a b c d e8 e32; do
+    case $label in a) qs=$QA ;; b) qs=$QB ;; c) qs=$QC ;; d) qs=$QD ;; *) qs= ;; esac
+    if [[ $label == e* ]]; then
+      conns=${label#e}
+      url="$addr"
+      wrk -t2 -c"$conns" -d2s -s "$ROOT/scripts/bench/paths.lua" "$url" -- "$WORK/mix.txt" >/dev/null
+      cpu0=$(cpu_ticks "$SERVER_PID")
+      wrk -t2 -c"$conns" -d"${DURATION}s" --latency -s "$ROOT/scripts/bench/paths.lua" "$url" -- "$WORK/mix.txt" >"$WORK/wrk-$label.txt"
+      cpu1=$(cpu_ticks "$SERVER_PID")
+      read -r rps p50 p99 errs < <(parse_wrk "$WORK/wrk-$label.txt")
+      n=$(awk '/requests in/ {print $1}' "$WORK/wrk-$label.txt")
+      cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$n" -v t="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / t * 1000 / n}')
+      REPORT+="
+| $N | $gen | $idx | $size MiB | (e) -c$conns | $rps | $p50 | $p99 | $cpu | $errs | $(mib "$(rss_kib "$SERVER_PID" VmRSS)") | $(mib "$(rss_kib "$SERVER_PID" VmHWM)") |"
+      continue
+    fi
     url="$addr/api/3/action/package_search?$qs"
     curl -sf "$url" >/dev/null || die "query ($label) failed: $url"
     wrk -t2 -c32 -d2s "$url" >/dev/null
@@ -137,6 +155,7 @@ Command: \`BENCH_SIZES="$SIZES" BENCH_SECONDS=$DURATION BENCH_SEARCH_CACHE_MB=${
 (a) \`$QA\`
 (b) \`$QB\`
 (c) \`$QC\`
+(e) 5,000 paths from \`scripts/bench/search_mix.py\` through \`scripts/bench/paths.lua\`, wrk -t2 at 8 and 32 connections
 
 $REPORT
 EOF2

@@ -20,6 +20,7 @@ mod listing;
 mod plan;
 pub mod query;
 pub mod reference;
+pub mod relevance;
 pub mod schema;
 mod scope;
 mod tables;
