@@ -12,7 +12,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DateTime, Term};
+use tantivy::Term;
 
 /// How a field is matched.
 enum Kind {
@@ -40,9 +40,19 @@ pub const ADJACENT_BOOST: f32 = 2.0;
 
 /// A query of plain words (see `QueryBuilder::plain_words`).
 pub struct PlainWords {
-    /// The folded terms, each once: the documents holding all of them match.
+    /// The folded terms, each once.
     pub terms: Vec<Term>,
-    /// How the query scores, when a word was typed with diacritics (and none is repeated).
+    /// Each word in order: its folded term on `text`, and its English stem on `text_en`
+    /// when stemming changes it (matched too, scored at half).
+    pub words: Vec<(Term, Option<Term>)>,
+    /// How many of the words a match holds (all of them, or CKAN's `mm` of them).
+    pub at_least: usize,
+    /// Whether a word is given twice (it then counts twice).
+    pub repeated: bool,
+    /// The terms that only rank: exact spellings, adjacent words joined (with boosts).
+    pub optional: Vec<(Term, f32)>,
+    /// How the query scores, when a word was typed with diacritics (and none is repeated or
+    /// stemmed).
     pub ranked: Option<RankedWords>,
 }
 
@@ -51,7 +61,7 @@ pub struct PlainWords {
 /// each word typed with diacritics on `text_exact` (`EXACT_BOOST`), each pair of adjacent
 /// words joined on `text` (`ADJACENT_BOOST`).
 pub struct RankedWords {
-    /// Folded terms on `text`, every one required.
+    /// Folded terms on `text` (all of them, or `mm` of them, required).
     pub required: Vec<Term>,
     /// Terms that add their score times their boost when present.
     pub optional: Vec<(Term, f32)>,
@@ -355,12 +365,7 @@ impl<'a> QueryBuilder<'a> {
     fn date(&self, field: Field, name: &str, value: &Value) -> Result<Q, String> {
         ordered(name, value, |s| {
             parse_ckan_time(s)
-                .map(|t| {
-                    Term::from_field_date(
-                        field,
-                        DateTime::from_timestamp_micros(t.and_utc().timestamp_micros()),
-                    )
-                })
+                .map(|t| Term::from_field_date(field, crate::document::date_time(t)))
                 .ok_or_else(|| format!("invalid date for {name}: {s}"))
         })
     }

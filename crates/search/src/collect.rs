@@ -28,10 +28,10 @@ pub struct OnlyWhere {
 /// `OnlyWhere` bound to one segment: the documents holding the value, as a bit set (a few
 /// hundred kilobytes that stay in the CPU cache, where a table of the field's values would
 /// not).
-struct SegmentCheck(Option<Arc<BitSet>>);
+pub(crate) struct SegmentCheck(Option<Arc<BitSet>>);
 
 impl SegmentCheck {
-    fn new(
+    pub(crate) fn new(
         only: Option<OnlyWhere>,
         tables: &Tables,
         reader: &SegmentReader,
@@ -48,7 +48,7 @@ impl SegmentCheck {
 }
 
 #[inline]
-fn allowed(check: &Option<SegmentCheck>, doc: DocId) -> bool {
+pub(crate) fn allowed(check: &Option<SegmentCheck>, doc: DocId) -> bool {
     check.as_ref().is_none_or(|c| c.allows(doc))
 }
 
@@ -202,14 +202,14 @@ impl Ord for Scored {
 
 /// A segment's `metadata_modified` values, read only for documents that tie their way into
 /// the best (the others are decided by score alone).
-struct Modified(Option<tantivy::columnar::Column<tantivy::DateTime>>);
+pub(crate) struct Modified(Option<tantivy::columnar::Column<tantivy::DateTime>>);
 
 impl Modified {
-    fn of(reader: &SegmentReader) -> Modified {
+    pub(crate) fn of(reader: &SegmentReader) -> Modified {
         Modified(reader.fast_fields().date("metadata_modified").ok())
     }
 
-    fn at(&self, doc: DocId) -> i64 {
+    pub(crate) fn at(&self, doc: DocId) -> i64 {
         self.0
             .as_ref()
             .and_then(|c| c.first(doc))
@@ -252,13 +252,13 @@ impl Optional {
 }
 
 /// The best `k` seen so far, worst on top.
-struct TopK {
+pub(crate) struct TopK {
     k: usize,
     heap: BinaryHeap<Reverse<Scored>>,
 }
 
 impl TopK {
-    fn new(k: usize) -> Self {
+    pub(crate) fn new(k: usize) -> Self {
         TopK {
             k,
             heap: BinaryHeap::with_capacity(k.min(10_000) + 1),
@@ -269,7 +269,12 @@ impl TopK {
     /// the score a document must now beat to get in. Just below the worst score kept: a
     /// document that ties it may still get in, being newer.
     #[inline]
-    fn offer(&mut self, score: Score, addr: DocAddress, modified: impl FnOnce() -> i64) -> Score {
+    pub(crate) fn offer(
+        &mut self,
+        score: Score,
+        addr: DocAddress,
+        modified: impl FnOnce() -> i64,
+    ) -> Score {
         let full = self.heap.len() >= self.k;
         if full
             && self
@@ -289,7 +294,7 @@ impl TopK {
         self.threshold()
     }
 
-    fn threshold(&self) -> Score {
+    pub(crate) fn threshold(&self) -> Score {
         if self.heap.len() < self.k {
             return Score::MIN;
         }
@@ -298,7 +303,7 @@ impl TopK {
             .map_or(Score::MIN, |Reverse(w)| w.0.next_down())
     }
 
-    fn into_best_first(self) -> Vec<Scored> {
+    pub(crate) fn into_best_first(self) -> Vec<Scored> {
         let mut v: Vec<Scored> = self.heap.into_iter().map(|Reverse(s)| s).collect();
         v.sort_by(|a, b| b.cmp(a));
         v

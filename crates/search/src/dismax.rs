@@ -389,26 +389,34 @@ impl QueryBuilder<'_> {
         Ok(out)
     }
 
-    /// A bare-word query whose words are all required, each one folded term on `text` that
-    /// the index knows and stemming leaves alone: exactly the documents holding every term
-    /// match it, which the engine counts by walking postings (see `conjunction`). `None` for
-    /// any other query.
+    /// A bare-word query whose words are each one folded term on `text` that the index
+    /// knows (and, when English stemming changes it, its stem on `text_en`): the documents
+    /// holding all of them (or `mm` of them) match it, which the engine counts by walking
+    /// postings (see `conjunction`) or with bit sets (see `word_bits`). `None` for any other
+    /// query.
     pub fn plain_words(&mut self, node: &Node) -> Option<PlainWords> {
         if self.dismax.qf.is_some() {
             return None;
         }
         let words = self.analyse_words(&bare_words(node)?).ok()?;
-        if words.is_empty() || self.dismax.required(words.len()) < words.len() {
+        if words.is_empty() {
             return None;
         }
-        let text = self.field("text").ok()?;
-        let mut terms = vec![];
+        let at_least = self.dismax.required(words.len());
+        let (text, text_en) = (self.field("text").ok()?, self.field("text_en").ok()?);
+        let mut plain = vec![];
         for w in &words {
-            match (w.single(), w.typo, w.stemmed == w.folded) {
-                (Some(one), false, true) => terms.push(Term::from_field_text(text, one)),
+            let (Some(one), false) = (w.single(), w.typo) else {
+                return None;
+            };
+            let stem = match w.stemmed.as_slice() {
+                _ if w.stemmed == w.folded => None,
+                [stem] => Some(Term::from_field_text(text_en, stem)),
                 _ => return None,
-            }
+            };
+            plain.push((Term::from_field_text(text, one), stem));
         }
+        let mut terms: Vec<Term> = plain.iter().map(|(t, _)| t.clone()).collect();
         let repeated = {
             let mut t = terms.clone();
             t.sort();
@@ -416,14 +424,22 @@ impl QueryBuilder<'_> {
             t.len() < terms.len()
         };
         let optional = self.ranking_terms(&words).ok()?;
+        let stemmed = plain.iter().any(|(_, stem)| stem.is_some());
         // A repeated word counts twice in the built query's score: no split ranking for it.
-        let ranked = (!optional.is_empty() && !repeated).then(|| RankedWords {
+        let ranked = (!optional.is_empty() && !repeated && !stemmed).then(|| RankedWords {
             required: terms.clone(),
-            optional,
+            optional: optional.clone(),
         });
         terms.sort();
         terms.dedup();
-        Some(PlainWords { terms, ranked })
+        Some(PlainWords {
+            terms,
+            words: plain,
+            at_least,
+            repeated,
+            optional,
+            ranked,
+        })
     }
 }
 
@@ -437,10 +453,7 @@ fn combine(mut clauses: Vec<Q>, required: usize) -> Q {
             clauses.into_iter().map(|q| (Occur::Must, q)).collect(),
         ));
     }
-    Box::new(BooleanQuery::with_minimum_required_clauses(
-        clauses.into_iter().map(|q| (Occur::Should, q)).collect(),
-        required,
-    ))
+    Box::new(crate::at_least::AtLeast::new(clauses, required))
 }
 
 #[cfg(test)]

@@ -10,9 +10,15 @@ use tantivy::schema::OwnedValue;
 use tantivy::{DateTime, TantivyDocument};
 
 fn date(s: &str) -> DateTime {
-    parse_ckan_time(s)
-        .map(|t| DateTime::from_timestamp_micros(t.and_utc().timestamp_micros()))
-        .unwrap_or(DateTime::MIN)
+    parse_ckan_time(s).map(date_time).unwrap_or(DateTime::MIN)
+}
+
+/// A time as the index stores it. Tantivy counts nanoseconds in an i64 (years 1677 to 2262):
+/// times outside are held at the nearest end, so a query for the year 2999 asks for "after
+/// everything" instead of overflowing.
+pub(crate) fn date_time(t: chrono::NaiveDateTime) -> DateTime {
+    const LIMIT: i64 = i64::MAX / 1_000;
+    DateTime::from_timestamp_micros(t.and_utc().timestamp_micros().clamp(-LIMIT, LIMIT))
 }
 
 pub fn build(

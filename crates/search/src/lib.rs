@@ -4,6 +4,7 @@
 
 pub mod aliases;
 pub mod analyzer;
+mod at_least;
 mod build_query;
 mod cache;
 mod collect;
@@ -19,11 +20,13 @@ mod follow;
 mod listing;
 mod plan;
 pub mod query;
+mod rank_within;
 pub mod reference;
 pub mod relevance;
 pub mod schema;
 mod scope;
 mod tables;
+mod word_bits;
 
 pub use engine::{Engine, Opened};
 pub use error::Error;

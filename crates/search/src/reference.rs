@@ -69,7 +69,11 @@ impl Engine {
             .unwrap_or(usize::MAX)
             .max(1);
         let matches = searcher.search(&query, &DocSetCollector)?;
-        let start = if req.cursor.is_some() { 0 } else { req.start };
+        let start = if req.cursor.as_deref().is_some_and(|c| c != "*") {
+            0
+        } else {
+            req.start
+        };
         let (page, last_key) = if req.rows == 0 {
             (vec![], None)
         } else {

@@ -1285,6 +1285,19 @@ both_backends!(query_syntax_sqlite, query_syntax_postgres, |srv| {
         set::<&str>(&[])
     );
     assert_eq!(found(srv, "metadata_modified:[* TO *]"), public);
+    // Past what the index can count (nanoseconds in an i64 end in 2262): after everything,
+    // before nothing, never an overflow.
+    assert_eq!(
+        found(srv, "metadata_modified:[2999-01-01T00:00:00Z TO *]"),
+        set::<&str>(&[])
+    );
+    assert_eq!(
+        found(
+            srv,
+            "metadata_modified:[1000-01-01T00:00:00Z TO 9999-12-31T23:59:59Z]"
+        ),
+        public
+    );
     assert_eq!(
         found(srv, "metadata_created:[2000-01-01T00:00:00Z TO *]"),
         public
