@@ -3,7 +3,8 @@
 #
 #   tests/compat/run.sh [pytest arguments]      e.g.  tests/compat/run.sh -k dump -x
 #
-# Installs tests/compat/requirements.txt into a venv (CONG_VENV, default target/compat-venv),
+# Installs tests/compat/requirements.txt (and requirements-nodeps.txt, without dependencies) into
+# a venv (CONG_VENV, default target/compat-venv),
 # builds `cong` with `cargo build -p server` unless CONG_BIN names a binary, then runs the
 # tests once per backend in CONG_COMPAT_BACKENDS (default "sqlite postgres"). PostgreSQL is
 # DATABASE_URL (default postgres://127.0.0.1:5432/test); each server gets a fresh schema
@@ -22,9 +23,11 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 stamp="$VENV/.compat-requirements.sha256"
-wanted="$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)"
+wanted="$(cat "$HERE/requirements.txt" "$HERE/requirements-nodeps.txt" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
+    # ckanext-dcat without CKAN: see ckan_shim/README.md
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$HERE/requirements-nodeps.txt"
     echo "$wanted" >"$stamp"
 fi
 

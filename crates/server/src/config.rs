@@ -27,6 +27,67 @@ pub struct FileConfig {
     pub max_upload_bytes: Option<u64>,
     /// Where uploaded files are stored (default: `files/` in the data dir).
     pub storage: Option<StorageSection>,
+    /// The DCAT catalogue (`/catalog.ttl` …).
+    pub dcat: Option<DcatSection>,
+}
+
+/// `[dcat]` in cong.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DcatSection {
+    /// Base of the IRIs minted for datasets, distributions, organizations (default: site_url);
+    /// ckanext-dcat's `ckanext.dcat.base_uri`. Keep it stable: harvesters use the IRIs as ids.
+    pub base_uri: Option<String>,
+    /// Datasets per catalogue page (default 100, at most 1000).
+    pub datasets_per_page: Option<usize>,
+    /// The organization (name) that publishes the catalogue itself; default: the portal.
+    pub publisher: Option<String>,
+}
+
+/// The DCAT catalogue's settings, resolved.
+#[derive(Debug, Clone)]
+pub struct DcatSettings {
+    pub base_uri: Option<String>,
+    pub datasets_per_page: usize,
+    pub publisher: Option<String>,
+}
+
+pub const DEFAULT_DATASETS_PER_PAGE: usize = 100;
+pub const MAX_DATASETS_PER_PAGE: usize = 1000;
+
+impl DcatSettings {
+    fn resolve(section: Option<DcatSection>) -> Result<DcatSettings, String> {
+        let s = section.unwrap_or_default();
+        let per_page = s.datasets_per_page.unwrap_or(DEFAULT_DATASETS_PER_PAGE);
+        if !(1..=MAX_DATASETS_PER_PAGE).contains(&per_page) {
+            return Err(format!(
+                "dcat.datasets_per_page must be between 1 and {MAX_DATASETS_PER_PAGE}, got {per_page}"
+            ));
+        }
+        let base_uri = s.base_uri.map(|b| b.trim_end_matches('/').to_string());
+        if let Some(b) = &base_uri {
+            if !(b.starts_with("http://") || b.starts_with("https://")) {
+                return Err(format!(
+                    "dcat.base_uri must start with http:// or https://, got {b:?}"
+                ));
+            }
+        }
+        Ok(DcatSettings {
+            base_uri,
+            datasets_per_page: per_page,
+            publisher: s.publisher.filter(|p| !p.trim().is_empty()),
+        })
+    }
+}
+
+impl Default for DcatSettings {
+    fn default() -> Self {
+        DcatSettings {
+            base_uri: None,
+            datasets_per_page: DEFAULT_DATASETS_PER_PAGE,
+            publisher: None,
+        }
+    }
 }
 
 /// `[storage]` in cong.toml.
@@ -68,6 +129,7 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     pub storage: files::StorageConfig,
     pub search_cache_bytes: usize,
+    pub dcat: DcatSettings,
 }
 
 pub const DEFAULT_MAX_UPLOAD: u64 = 1 << 30;
@@ -161,7 +223,9 @@ impl Settings {
             search_rows_max: file.search_rows_max.unwrap_or(defaults.search_rows_max),
         };
         let storage = storage_config(file.storage, &data_dir)?;
+        let dcat = DcatSettings::resolve(file.dcat)?;
         Ok(Settings {
+            dcat,
             storage,
             max_upload_bytes: file.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD),
             search_cache_bytes: file.search_cache_mb.unwrap_or(DEFAULT_SEARCH_CACHE_MB) << 20,

@@ -7,6 +7,8 @@ pub mod config;
 mod download;
 pub mod openapi;
 mod pages;
+pub mod rdf;
+mod seo;
 
 use actix_cors::Cors;
 use actix_web::middleware::{NormalizePath, TrailingSlash};
@@ -25,6 +27,7 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     /// Places for searches running at once (see `api::call`).
     pub searches: Arc<tokio::sync::Semaphore>,
+    pub dcat: config::DcatSettings,
 }
 
 /// Searches in flight per core. A search is CPU-bound from start to end; a few per core keep
@@ -58,6 +61,7 @@ pub fn build(
         searches: Arc::new(tokio::sync::Semaphore::new(
             SEARCHES_PER_CORE * std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
+        dcat: settings.dcat.clone(),
     });
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {
@@ -69,6 +73,8 @@ pub fn build(
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
             .configure(api::routes)
             .configure(download::routes)
+            .configure(rdf::routes)
+            .configure(seo::routes)
             .configure(pages::routes)
             .default_service(web::to(api::api_not_found))
     })

@@ -7,7 +7,71 @@ use catalogue::{actions, Actor};
 use serde_json::Value;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home));
+    cfg.route("/", web::get().to(home)).route(
+        "/dataset/{id}",
+        web::route()
+            .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+            .to(dataset),
+    );
+}
+
+/// A dataset's page; its RDF when `Accept` asks for RDF (ckanext-dcat's content negotiation).
+async fn dataset(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    if let Some(format) = crate::rdf::wanted_format(&req) {
+        return crate::rdf::dataset_document(&req, &state, id, format).await;
+    }
+    let cat = state.catalogue.clone();
+    let found = web::block(move || {
+        let d = crate::rdf::public_dataset(&cat, &id)?;
+        let publisher = d
+            .as_ref()
+            .and_then(|d| dcat::catalog::Publishers::new(&cat).get(d.organization.as_ref()));
+        Ok::<_, catalogue::Error>(d.map(|d| (d, publisher)))
+    })
+    .await;
+    let (d, publisher) = match found {
+        Ok(Ok(Some(found))) => found,
+        Ok(Ok(None)) => {
+            return HttpResponse::NotFound()
+                .content_type("text/plain; charset=utf-8")
+                .body("Not Found")
+        }
+        _ => return HttpResponse::ServiceUnavailable().body("Service Unavailable"),
+    };
+    let site = crate::rdf::site(&state);
+    let json_ld =
+        dcat::schema_org::script_text(&dcat::schema_org::dataset(&site, &d, publisher.as_ref()));
+    let mut resources = String::new();
+    for r in &d.resources {
+        let name = escape(if r.name.is_empty() { &r.url } else { &r.name });
+        // Only web links become links: a `javascript:` URL stays text.
+        let link = r.url.starts_with("https://") || r.url.starts_with("http://");
+        let item = if link {
+            format!("<a href=\"{}\">{name}</a>", escape(&r.url))
+        } else {
+            name
+        };
+        resources.push_str(&format!("<li>{item} {}</li>\n", escape(&r.format)));
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{t}</title><link rel=\"alternate\" type=\"text/turtle\" href=\"/dataset/{id}.ttl\">\
+         <script type=\"application/ld+json\">{json_ld}</script></head><body><h1>{t}</h1><p>{notes}</p><ul>{resources}</ul>\
+         <p><a href=\"/dataset/{id}.ttl\">Turtle</a> · <a href=\"/dataset/{id}.rdf\">RDF/XML</a> · <a href=\"/dataset/{id}.jsonld\">JSON-LD</a></p></body></html>",
+        t = escape(d.display_title()),
+        notes = escape(&d.notes),
+        id = escape(&d.id),
+    );
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        // The same URL answers RDF to RDF clients: caches must keep the two apart.
+        .insert_header((actix_web::http::header::VARY, "Accept"))
+        .body(html)
 }
 
 fn escape(s: &str) -> String {
@@ -53,5 +117,7 @@ async fn home(state: web::Data<AppState>) -> HttpResponse {
     );
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
+        // The same URL answers RDF to RDF clients: caches must keep the two apart.
+        .insert_header((actix_web::http::header::VARY, "Accept"))
         .body(html)
 }

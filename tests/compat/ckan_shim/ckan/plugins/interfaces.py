@@ -1,0 +1,1 @@
+from ckan.plugins import Interface  # noqa: F401

@@ -1,0 +1,2 @@
+from ckantoolkit import *  # noqa: F401,F403
+from ckantoolkit import _  # noqa: F401
