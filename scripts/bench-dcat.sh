@@ -63,6 +63,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # A first page warms the caches the walk relies on (organizations, the index's readers).
 curl -sf -o /dev/null "$URL/catalog.$FORMAT"
 rss_before=$(status_kib "$SERVER_PID" VmRSS)
+anon_before=$(status_kib "$SERVER_PID" RssAnon)
 cpu_before=$(cpu_ticks "$SERVER_PID")
 
 python3 - "$URL/catalog.$FORMAT" "$SERVER_PID" <<'EOF'
@@ -94,7 +95,11 @@ print(f"pages {pages}, datasets {len(seen)} ({len(set(seen))} distinct, totalIte
 EOF
 
 rss_after=$(status_kib "$SERVER_PID" VmRSS)
+anon_after=$(status_kib "$SERVER_PID" RssAnon)
+file_after=$(status_kib "$SERVER_PID" RssFile)
 hwm=$(status_kib "$SERVER_PID" VmHWM)
 cpu_after=$(cpu_ticks "$SERVER_PID")
 ticks=$(getconf CLK_TCK)
-echo "server: RSS before $((rss_before / 1024)) MiB, after $((rss_after / 1024)) MiB, peak $((hwm / 1024)) MiB; CPU $(awk -v a="$cpu_before" -v b="$cpu_after" -v t="$ticks" 'BEGIN {printf "%.1f", (b - a) / t}') s"
+# RSS counts the index's and database's pages mapped in as they are read (RssFile, the page
+# cache's, given back under pressure) beside the process's own memory (RssAnon).
+echo "server: RSS before $((rss_before / 1024)) MiB, after $((rss_after / 1024)) MiB (anonymous $((anon_before / 1024)) → $((anon_after / 1024)) MiB, file-backed $((file_after / 1024)) MiB), peak $((hwm / 1024)) MiB; CPU $(awk -v a="$cpu_before" -v b="$cpu_after" -v t="$ticks" 'BEGIN {printf "%.1f", (b - a) / t}') s"

@@ -26,6 +26,8 @@ pub enum Error {
     BadPage,
     #[error("Wrong modified date format. Use ISO-8601 format")]
     BadModifiedSince,
+    #[error("Invalid cursor: follow the next links as the catalogue gives them")]
+    BadCursor,
     #[error("Unknown RDF profiles: {0}")]
     UnknownProfiles(String),
     #[error(transparent)]

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Places for searches running at once (see `api::call`).
     pub searches: Arc<tokio::sync::Semaphore>,
     pub dcat: config::DcatSettings,
+    /// Organizations as DCAT publishers, shared by every document.
+    pub publishers: Arc<dcat::catalog::PublisherCache>,
 }
 
 /// Searches in flight per core. A search is CPU-bound from start to end; a few per core keep
@@ -62,6 +64,7 @@ pub fn build(
             SEARCHES_PER_CORE * std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
         dcat: settings.dcat.clone(),
+        publishers: Arc::default(),
     });
     let origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {

@@ -26,11 +26,12 @@ async fn dataset(
         return crate::rdf::dataset_document(&req, &state, id, format).await;
     }
     let cat = state.catalogue.clone();
+    let publishers = state.publishers.clone();
     let found = web::block(move || {
         let d = crate::rdf::public_dataset(&cat, &id)?;
         let publisher = d
             .as_ref()
-            .and_then(|d| dcat::catalog::Publishers::new(&cat).get(d.organization.as_ref()));
+            .and_then(|d| publishers.get(&cat, d.organization.as_ref()));
         Ok::<_, catalogue::Error>(d.map(|d| (d, publisher)))
     })
     .await;

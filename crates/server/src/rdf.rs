@@ -47,9 +47,10 @@ fn plain(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
 fn error_response(e: &dcat::Error) -> HttpResponse {
     use actix_web::http::StatusCode;
     match e {
-        dcat::Error::BadPage | dcat::Error::BadModifiedSince | dcat::Error::UnknownProfiles(_) => {
-            plain(StatusCode::BAD_REQUEST, &e.to_string())
-        }
+        dcat::Error::BadPage
+        | dcat::Error::BadModifiedSince
+        | dcat::Error::BadCursor
+        | dcat::Error::UnknownProfiles(_) => plain(StatusCode::BAD_REQUEST, &e.to_string()),
         dcat::Error::Catalogue(catalogue::Error::SearchQuery(m) | catalogue::Error::Search(m)) => {
             plain(
                 StatusCode::BAD_REQUEST,
@@ -134,17 +135,28 @@ async fn catalog_page(
     let endpoint = format!("{}{path}", site.site_url);
     let cat = state.catalogue.clone();
     let publisher = state.dcat.publisher.clone();
+    let publishers = state.publishers.clone();
     stream(format, move |out| {
         // The catalogue's own publisher, when an organization is configured for it (else
         // the portal itself stands as an agent).
         if let Some(name) = publisher {
-            site.publisher = catalog::Publishers::new(&cat).by_name(&name);
+            site.publisher = publishers.by_name(&cat, &name);
         }
         let position = Position {
             endpoint: &endpoint,
             query: &query,
         };
-        catalog::write_page(&DcatAp3, &site, &cat, &page, &position, format, out).map(drop)
+        catalog::write_page(
+            &DcatAp3,
+            &site,
+            &cat,
+            &publishers,
+            &page,
+            &position,
+            format,
+            out,
+        )
+        .map(drop)
     })
 }
 
@@ -194,8 +206,9 @@ pub async fn dataset_document(
     }
     let site = site(state);
     let cat = state.catalogue.clone();
+    let publishers = state.publishers.clone();
     stream(format, move |out| {
-        catalog::write_dataset(&DcatAp3, &site, &cat, &dataset, format, out).map(drop)
+        catalog::write_dataset(&DcatAp3, &site, &cat, &publishers, &dataset, format, out).map(drop)
     })
 }
 

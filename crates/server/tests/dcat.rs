@@ -234,6 +234,7 @@ both_backends!(
             "page=-1",
             "modified_since=yesterday",
             "profiles=nonsense",
+            "cursor=abc",
             "fq=metadata_modified:[2020",
         ] {
             let reply = get(srv, &format!("/catalog.ttl?{query}"), None);
