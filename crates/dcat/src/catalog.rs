@@ -364,18 +364,30 @@ impl Position<'_> {
     }
 }
 
+/// What every document is written with: the profile, the portal, where datasets and their
+/// publishers are read.
+pub struct Writer<'a> {
+    pub profile: &'a dyn Profile,
+    pub site: &'a Site,
+    pub cat: &'a Catalogue,
+    pub publishers: &'a PublisherCache,
+}
+
 /// Writes a whole catalogue page: the catalogue node, the page's datasets (each flushed to
 /// `out` as soon as it is described) and the Hydra node.
 pub fn write_page<W: Write>(
-    profile: &dyn Profile,
-    site: &Site,
-    cat: &Catalogue,
-    publishers: &PublisherCache,
+    with: &Writer<'_>,
     page: &Page,
     position: &Position<'_>,
     format: Format,
     out: W,
 ) -> Result<W, Error> {
+    let Writer {
+        profile,
+        site,
+        cat,
+        publishers,
+    } = *with;
     let mut doc = Doc::default();
     let mut writer = RdfWriter::new(format, out);
     let facts = facts(cat)?;
@@ -448,14 +460,17 @@ fn hydra_node(doc: &mut Doc, page: &Page, position: &Position<'_>) {
 
 /// One dataset's document (`/dataset/{id}.ttl`): the dataset and what it points to.
 pub fn write_dataset<W: Write>(
-    profile: &dyn Profile,
-    site: &Site,
-    cat: &Catalogue,
-    publishers: &PublisherCache,
+    with: &Writer<'_>,
     dataset: &Dataset,
     format: Format,
     out: W,
 ) -> Result<W, Error> {
+    let Writer {
+        profile,
+        site,
+        cat,
+        publishers,
+    } = *with;
     let mut doc = Doc::default();
     let publisher = publishers.get(cat, dataset.organization.as_ref());
     profile.dataset(&mut doc, site, dataset, publisher.as_ref());

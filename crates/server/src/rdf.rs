@@ -146,17 +146,13 @@ async fn catalog_page(
             endpoint: &endpoint,
             query: &query,
         };
-        catalog::write_page(
-            &DcatAp3,
-            &site,
-            &cat,
-            &publishers,
-            &page,
-            &position,
-            format,
-            out,
-        )
-        .map(drop)
+        let with = catalog::Writer {
+            profile: &DcatAp3,
+            site: &site,
+            cat: &cat,
+            publishers: &publishers,
+        };
+        catalog::write_page(&with, &page, &position, format, out).map(drop)
     })
 }
 
@@ -208,7 +204,13 @@ pub async fn dataset_document(
     let cat = state.catalogue.clone();
     let publishers = state.publishers.clone();
     stream(format, move |out| {
-        catalog::write_dataset(&DcatAp3, &site, &cat, &publishers, &dataset, format, out).map(drop)
+        let with = catalog::Writer {
+            profile: &DcatAp3,
+            site: &site,
+            cat: &cat,
+            publishers: &publishers,
+        };
+        catalog::write_dataset(&with, &dataset, format, out).map(drop)
     })
 }
 
