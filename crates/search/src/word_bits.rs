@@ -265,7 +265,7 @@ mod tests {
             .expect("writer");
         let holds = |d: u32, word: &str| match word {
             "odd" => d % 2 == 1,
-            w => w[1..].parse::<u32>().is_ok_and(|i| d % (i + 2) == 0),
+            w => w[1..].parse::<u32>().is_ok_and(|i| d.is_multiple_of(i + 2)),
         };
         for d in 0..300u32 {
             let mut doc = TantivyDocument::default();
