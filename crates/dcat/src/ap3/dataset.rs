@@ -166,29 +166,32 @@ fn themes(doc: &mut Doc, s: &NamedOrBlankNode, site: &Site, d: &Dataset) {
 }
 
 /// The maintainer as the contact point (the author when there is none), the author as the
-/// creator.
+/// creator. A contact is one person: a name and an address are never taken from two.
 fn people(doc: &mut Doc, s: &NamedOrBlankNode, d: &Dataset, publisher: Option<&Publisher>) {
     let given = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    let contact_name = d
-        .extra(&["contact_name"])
-        .map(str::to_string)
-        .or_else(|| given(&d.maintainer))
-        .or_else(|| given(&d.author));
-    let contact_email = d
-        .extra(&["contact_email"])
-        .map(str::to_string)
-        .or_else(|| given(&d.maintainer_email))
-        .or_else(|| given(&d.author_email));
-    let email_ok = contact_email.as_deref().and_then(nodes::mailto).is_some();
-    let name = contact_name.or_else(|| {
+    let candidates = [
+        (
+            d.extra(&["contact_name"]).and_then(given),
+            d.extra(&["contact_email"]).and_then(given),
+        ),
+        (given(&d.maintainer), given(&d.maintainer_email)),
+        (given(&d.author), given(&d.author_email)),
+    ];
+    let contact = candidates
+        .into_iter()
+        .find(|(name, email)| name.is_some() || email.is_some());
+    if let Some((name, email)) = contact {
+        let email_ok = email.as_deref().and_then(nodes::mailto).is_some();
         // An address alone: the organization is who answers.
-        email_ok
-            .then(|| publisher.map(|p| p.title.clone()))
-            .flatten()
-    });
-    if let Some(name) = name {
-        let c = nodes::contact(doc, &name, contact_email.as_deref());
-        doc.add(s, dcat::CONTACT_POINT, c);
+        let name = name.or_else(|| {
+            email_ok
+                .then(|| publisher.map(|p| p.title.clone()))
+                .flatten()
+        });
+        if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
+            let c = nodes::contact(doc, &name, email.as_deref());
+            doc.add(s, dcat::CONTACT_POINT, c);
+        }
     }
     if let Some(author) = given(&d.author) {
         let a = nodes::agent(doc, &author, given(&d.author_email).as_deref());
@@ -333,5 +336,64 @@ fn is_geojson_geometry(text: &str) -> bool {
         Some("GeometryCollection") => g.get("geometries").is_some_and(|v| v.is_array()),
         Some(kind) if kinds.contains(&kind) => g.get("coordinates").is_some_and(|v| v.is_array()),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::profile::{Profile, Publisher, Site};
+    use crate::vocab::{dct, vcard, Doc};
+    use crate::{Dataset, DcatAp3};
+
+    fn describe(json: &str, publisher: Option<&Publisher>) -> Doc {
+        let d = Dataset::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+        let mut doc = Doc::default();
+        DcatAp3.dataset(
+            &mut doc,
+            &Site::new("http://127.0.0.1:5000", "Cổng", "", "vi"),
+            &d,
+            publisher,
+        );
+        doc
+    }
+
+    /// A maintainer's name is never paired with the author's address.
+    #[test]
+    fn a_contact_is_one_person() {
+        let doc = describe(
+            r#"{"id": "x1", "name": "x", "maintainer": "Phòng A", "author": "Ông B", "author_email": "b@example.gov.vn"}"#,
+            None,
+        );
+        let names: Vec<String> = doc
+            .graph
+            .triples_for_predicate(vcard::FN)
+            .map(|t| t.object.to_string())
+            .collect();
+        assert_eq!(names, ["\"Phòng A\""]);
+        assert_eq!(doc.graph.triples_for_predicate(vcard::HAS_EMAIL).count(), 0);
+    }
+
+    /// A ministry's own code is no place; a province's code is.
+    #[test]
+    fn only_provinces_are_places() {
+        let ministry = Publisher {
+            title: "Bộ Tài chính".into(),
+            code: Some("BTC".into()),
+            ..Default::default()
+        };
+        let doc = describe(r#"{"id": "x2", "name": "y"}"#, Some(&ministry));
+        assert_eq!(doc.graph.triples_for_predicate(dct::SPATIAL).count(), 0);
+        let province = Publisher {
+            title: "Thành phố Hà Nội".into(),
+            code: Some("01".into()),
+            ..Default::default()
+        };
+        let doc = describe(r#"{"id": "x3", "name": "z"}"#, Some(&province));
+        let spatial: Vec<String> = doc
+            .graph
+            .triples_for_predicate(dct::SPATIAL)
+            .map(|t| t.object.to_string())
+            .collect();
+        assert_eq!(spatial, ["<http://127.0.0.1:5000/dvhc/01>"]);
     }
 }

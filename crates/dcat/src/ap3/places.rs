@@ -82,9 +82,16 @@ pub fn named(doc: &mut Doc, site: &Site, text: &str) -> NamedOrBlankNode {
     place
 }
 
-/// The province an organization is, if it is one.
+/// The province an organization is, if it is one: its code must be a province's in the
+/// national list (a ministry's own code is no place).
 pub fn of_publisher(doc: &mut Doc, site: &Site, p: &Publisher) -> Option<NamedNode> {
     let code = p.code.as_deref()?;
+    if !national_bodies()
+        .iter()
+        .any(|b| b.code.as_deref() == Some(code))
+    {
+        return None;
+    }
     Some(nodes::province(
         doc,
         site,
