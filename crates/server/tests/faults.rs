@@ -134,10 +134,28 @@ fn database_down_and_back_answers_503_then_recovers() {
             assert_eq!(body["success"], json!(false));
             assert_eq!(body["error"]["__type"], json!("Service Unavailable"));
         }
+        // DCAT documents: from the index when it can answer alone, else 503; never a 500 or
+        // a truncated document.
+        for path in ["/catalog.ttl", "/dataset/ds-faults.ttl", "/sitemap.xml"] {
+            let reply = srv
+                .request("GET", path, &[], None, None)
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(
+                reply.status == 200 || reply.status == 503,
+                "{path} while the database is down: {} {}",
+                reply.status,
+                reply.text()
+            );
+        }
         assert!(srv.is_answering(), "the server must stay up");
         proxy.up();
         recovers(&srv, Instant::now(), &mut round);
     }
+    let catalog = srv
+        .request("GET", "/catalog.ttl", &[], None, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(catalog.status, 200, "{}", catalog.text());
+    assert!(catalog.text().contains("ds-faults"), "{}", catalog.text());
     // Nothing written twice or lost: the patches and creates that succeeded are there.
     let ds = srv.ok(srv.get("package_show", &[("id", "ds-faults")], srv.admin()));
     assert_eq!(ds["version"], json!(round.to_string()));
