@@ -14,7 +14,7 @@ use crate::profile::{CatalogFacts, Profile, Publisher, Site};
 use crate::vocab::{dcat, hydra, xsd, Doc};
 use crate::Error;
 use base64::Engine as _;
-use catalogue::actions::search::{DismaxParams, SearchHits, SearchRequest, Visibility};
+use catalogue::actions::search::{SearchHits, SearchRequest, Visibility};
 use catalogue::{actions, Actor, Catalogue, Params};
 use oxrdf::{Literal, NamedNode, NamedOrBlankNode};
 use serde::{Deserialize, Serialize};
@@ -151,20 +151,14 @@ pub fn find_page(cat: &Catalogue, query: &PageQuery, per_page: usize) -> Result<
     let total = SearchRequest {
         q: query.q.clone().unwrap_or_default(),
         fq: fq.clone(),
-        sort: vec![("metadata_created".into(), false)],
-        sort_text: "metadata_created asc".into(),
-        rows: 0,
-        start: 0,
-        facet_fields: vec![],
-        facet_limit: None,
-        facet_mincount: 1,
-        cursor: None,
-        dismax: DismaxParams::default(),
+        ..SearchRequest::every_dataset("metadata_created", false)
     };
     let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
     let (hits, count) = match &cursor {
         None => {
-            let start = (query.page as usize - 1).saturating_mul(per_page);
+            let start = (query.page as usize)
+                .saturating_sub(1)
+                .saturating_mul(per_page);
             let hits = search(
                 cat,
                 &SearchRequest {
@@ -229,17 +223,8 @@ fn search(cat: &Catalogue, req: &SearchRequest) -> Result<SearchHits, Error> {
 pub fn facts(cat: &Catalogue) -> Result<CatalogFacts, Error> {
     let edge = |field: &str, desc: bool| -> Result<Option<String>, Error> {
         let req = SearchRequest {
-            q: String::new(),
-            fq: vec![],
-            sort: vec![(field.into(), desc)],
-            sort_text: String::new(),
             rows: 1,
-            start: 0,
-            facet_fields: vec![],
-            facet_limit: None,
-            facet_mincount: 1,
-            cursor: None,
-            dismax: DismaxParams::default(),
+            ..SearchRequest::every_dataset(field, desc)
         };
         let hits = search(cat, &req)?;
         Ok(hits.results.first().and_then(|r| {

@@ -4,8 +4,9 @@
 
 use crate::AppState;
 use actix_web::{guard, web, HttpResponse};
-use catalogue::actions::search::{DismaxParams, SearchRequest, Visibility};
+use catalogue::actions::search::{SearchRequest, Visibility};
 use catalogue::Catalogue;
+use dcat::catalog::{find_page, PageQuery};
 use serde::Deserialize;
 use std::fmt::Write as _;
 
@@ -13,6 +14,8 @@ use std::fmt::Write as _;
 pub const URLS_PER_SITEMAP: usize = 50_000;
 /// Datasets read from the index at a time while writing a sitemap.
 const BATCH: usize = 1000;
+// A numbered file starts on a batch's first dataset.
+const _: () = assert!(URLS_PER_SITEMAP.is_multiple_of(BATCH));
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
@@ -68,28 +71,16 @@ async fn sitemap_part(state: web::Data<AppState>, part: web::Path<Part>) -> Http
     }
 }
 
-fn request(rows: usize, start: usize, cursor: Option<String>) -> SearchRequest {
-    SearchRequest {
-        q: String::new(),
-        fq: vec![],
-        sort: vec![("metadata_created".into(), false), ("id".into(), false)],
-        sort_text: "metadata_created asc, id asc".into(),
-        rows,
-        start,
-        facet_fields: vec![],
-        facet_limit: None,
-        facet_mincount: 1,
-        cursor,
-        dismax: DismaxParams::default(),
-    }
-}
-
 fn public_count(cat: &Catalogue) -> catalogue::Result<usize> {
     let searcher = cat
         .searcher()
         .ok_or_else(|| catalogue::Error::Internal("no search engine".into()))?;
     Ok(searcher
-        .search(cat, &request(0, 0, None), &Visibility::default())?
+        .search(
+            cat,
+            &SearchRequest::every_dataset("metadata_created", false),
+            &Visibility::default(),
+        )?
         .count)
 }
 
@@ -126,47 +117,37 @@ fn sitemap_numbered(cat: &Catalogue, n: usize) -> catalogue::Result<Option<Strin
     urlset(cat, start, take, false).map(Some)
 }
 
-/// A `<urlset>` of `take` public datasets from `start` (creation order), read a batch at a
-/// time so a 50,000-URL file never holds 50,000 datasets.
+/// A `<urlset>` of `take` public datasets from `start` (a multiple of `BATCH`), in creation
+/// order, read a batch at a time as the DCAT catalogue pages them (the same walk, so a
+/// 50,000-URL file never holds 50,000 datasets and each batch costs the same at any depth).
 fn urlset(
     cat: &Catalogue,
     start: usize,
     take: usize,
     with_home: bool,
 ) -> catalogue::Result<String> {
-    let searcher = cat
-        .searcher()
-        .ok_or_else(|| catalogue::Error::Internal("no search engine".into()))?;
     let site = cat.config.site_url.trim_end_matches('/');
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     if with_home {
-        let _ = writeln!(
-            out,
-            "  <url><loc>{}</loc></url>",
-            escape(&format!("{site}/"))
-        );
-        let _ = writeln!(
-            out,
-            "  <url><loc>{}</loc></url>",
-            escape(&format!("{site}/dataset"))
-        );
+        for path in ["/", "/dataset"] {
+            let _ = writeln!(
+                out,
+                "  <url><loc>{}</loc></url>",
+                escape(&format!("{site}{path}"))
+            );
+        }
     }
+    let mut query = PageQuery {
+        page: (start / BATCH + 1) as u64,
+        ..Default::default()
+    };
     let mut written = 0;
-    let mut cursor = "*".to_string();
-    let mut offset = start;
     while written < take {
-        let rows = BATCH.min(take - written);
-        let hits = searcher.search(
-            cat,
-            &request(rows, offset, Some(cursor.clone())),
-            &Visibility::default(),
-        )?;
-        offset = 0;
-        for raw in &hits.results {
-            let d: Entry = serde_json::from_str(raw.get()).unwrap_or_default();
-            if d.name.is_empty() {
-                continue;
-            }
+        let page = find_page(cat, &query, BATCH).map_err(|e| match e {
+            dcat::Error::Catalogue(e) => e,
+            other => catalogue::Error::Internal(other.to_string()),
+        })?;
+        for d in page.datasets.iter().take(take - written) {
             let _ = write!(
                 out,
                 "  <url><loc>{}</loc>",
@@ -177,21 +158,20 @@ fn urlset(
             }
             out.push_str("</url>\n");
         }
-        written += hits.results.len();
-        match hits.next_cursor {
-            Some(c) if hits.results.len() == rows => cursor = c,
-            _ => break,
+        written += page.datasets.len();
+        match page.next_cursor {
+            Some(cursor) => {
+                query = PageQuery {
+                    page: 1,
+                    cursor: Some(cursor),
+                    ..Default::default()
+                }
+            }
+            None => break,
         }
     }
     out.push_str("</urlset>\n");
     Ok(out)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Entry {
-    name: String,
-    metadata_modified: String,
 }
 
 fn escape(s: &str) -> String {

@@ -195,6 +195,27 @@ pub struct SearchRequest {
     pub dismax: DismaxParams,
 }
 
+impl SearchRequest {
+    /// Every dataset the caller may see, in `field`'s order, counted but no row returned:
+    /// callers set what else they need (`rows`, `fq`, `facet_fields` …) with `..`.
+    pub fn every_dataset(field: &str, desc: bool) -> SearchRequest {
+        let order = if desc { "desc" } else { "asc" };
+        SearchRequest {
+            q: String::new(),
+            fq: vec![],
+            sort: vec![(field.to_string(), desc)],
+            sort_text: format!("{field} {order}"),
+            rows: 0,
+            start: 0,
+            facet_fields: vec![],
+            facet_limit: None,
+            facet_mincount: 1,
+            cursor: None,
+            dismax: DismaxParams::default(),
+        }
+    }
+}
+
 /// `mm`, `qf`, `tie` and `defType` as the request gave them (the engine checks them).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DismaxParams {
@@ -524,17 +545,10 @@ pub fn public_facet(cat: &Catalogue, field: &str) -> Result<Option<Vec<(String, 
         return Ok(None);
     };
     let req = SearchRequest {
-        q: String::new(),
-        fq: vec![],
         sort: vec![],
         sort_text: DEFAULT_SORT.into(),
-        rows: 0,
-        start: 0,
         facet_fields: vec![field.to_string()],
-        facet_limit: None,
-        facet_mincount: 1,
-        cursor: None,
-        dismax: DismaxParams::default(),
+        ..SearchRequest::every_dataset("metadata_modified", true)
     };
     let hits = searcher.search(cat, &req, &Visibility::default())?;
     Ok(hits.facets.into_iter().next().map(|(_, counts)| counts))
