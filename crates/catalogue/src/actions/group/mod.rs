@@ -22,8 +22,8 @@ use serde_json::{json, Map, Value};
 mod read;
 mod write;
 use read::*;
-use write::*;
 pub(crate) use write::set_member;
+use write::*;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
