@@ -187,6 +187,23 @@ both_backends!(
             identifiers(&parse(&negotiated, RdfFormat::Turtle)),
             vec![public_id.to_string()]
         );
+        // The page answers browsers too, so caches must keep the two apart.
+        let page = get(srv, "/dataset/luu-luong-giao-thong", Some("text/html"));
+        assert_eq!(page.status, 200);
+        assert!(
+            page.content_type.starts_with("text/html"),
+            "{}",
+            page.content_type
+        );
+        let vary = page
+            .headers
+            .get("vary")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            vary.split(',').any(|v| v.trim() == "Accept"),
+            "Vary: {vary}"
+        );
         let xml = get(srv, "/dataset/luu-luong-giao-thong.rdf", None);
         assert_eq!(
             identifiers(&parse(&xml, RdfFormat::RdfXml)),
